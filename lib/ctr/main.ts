@@ -1,0 +1,96 @@
+// What this teaches: how ctr reads its global flags (`--address`, `--namespace`,
+// with the environment variables CONTAINERD_ADDRESS-style fallbacks) before handing
+// the rest of the line to a command. Mirrors containerd's `cmd/ctr/app/main.go`.
+
+import { ApiError } from "../api/errors.ts";
+import { ContainerdClient, DEFAULT_ADDRESS } from "../client/client.ts";
+import { commands } from "./commands/mod.ts";
+import { UsageError } from "./types.ts";
+
+function help(): string {
+  return [
+    "NAME:",
+    "   mini-ctr - a ctr-like client for mini-containerd",
+    "",
+    "USAGE:",
+    "   mini-ctr [global options] command [command options] [arguments...]",
+    "",
+    "COMMANDS:",
+    ...commands.map((command) =>
+      `   ${[command.name, ...command.aliases].join(", ").padEnd(28)} ${command.summary}`
+    ),
+    "",
+    "GLOBAL OPTIONS:",
+    `   --address value, -a value    address of mini-containerd's socket (default: "${DEFAULT_ADDRESS}") [$MINI_CONTAINERD_ADDRESS]`,
+    '   --namespace value, -n value  namespace to use with commands (default: "default") [$CONTAINERD_NAMESPACE]',
+    "   --help, -h                   show help",
+  ].join("\n");
+}
+
+interface GlobalOptions {
+  address: string;
+  namespace: string;
+  rest: string[];
+}
+
+/** Reads the global flags that come before the command name. */
+export function parseGlobalOptions(args: string[], env: (name: string) => string | undefined) {
+  const options: GlobalOptions = {
+    address: env("MINI_CONTAINERD_ADDRESS") || DEFAULT_ADDRESS,
+    namespace: env("CONTAINERD_NAMESPACE") || "default",
+    rest: [],
+  };
+  let index = 0;
+  while (index < args.length && args[index].startsWith("-")) {
+    const arg = args[index];
+    const [flag, inlineValue] = arg.includes("=") ? arg.split(/=(.*)/s, 2) : [arg, undefined];
+    const takeValue = () => {
+      if (inlineValue !== undefined) return inlineValue;
+      index++;
+      if (index >= args.length) throw new UsageError(`flag ${flag} needs a value`);
+      return args[index];
+    };
+    if (flag === "--address" || flag === "-a") options.address = takeValue();
+    else if (flag === "--namespace" || flag === "-n") options.namespace = takeValue();
+    else if (flag === "--help" || flag === "-h") options.rest = ["--help"];
+    else throw new UsageError(`flag provided but not defined: ${flag}`);
+    if (options.rest[0] === "--help") return options;
+    index++;
+  }
+  options.rest = args.slice(index);
+  return options;
+}
+
+/** Runs mini-ctr with the given arguments; returns the exit code. */
+export async function runCtr(args: string[]): Promise<number> {
+  let client: ContainerdClient | undefined;
+  try {
+    const options = parseGlobalOptions(args, (name) => Deno.env.get(name));
+    const [commandName, ...commandArgs] = options.rest;
+    if (commandName === undefined || commandName === "--help" || commandName === "help") {
+      console.log(help());
+      return commandName === undefined ? 1 : 0;
+    }
+    const command = commands.find((candidate) =>
+      candidate.name === commandName || candidate.aliases.includes(commandName)
+    );
+    if (!command) throw new UsageError(`no such command "${commandName}"; see mini-ctr --help`);
+    client = new ContainerdClient(options.address, options.namespace);
+    return await command.run(commandArgs, {
+      client,
+      address: options.address,
+      namespace: options.namespace,
+    });
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof ApiError) {
+      console.error(`ctr: ${error.message}`);
+    } else if (error instanceof Error) {
+      console.error(`ctr: ${error.message}`);
+    } else {
+      console.error(`ctr: ${error}`);
+    }
+    return 1;
+  } finally {
+    client?.close();
+  }
+}

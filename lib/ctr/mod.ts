@@ -1,0 +1,4 @@
+// mini-ctr: the ctr-like command line client of mini-containerd.
+export * from "./main.ts";
+export * from "./types.ts";
+export * from "./table.ts";

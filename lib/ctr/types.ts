@@ -1,0 +1,33 @@
+// What this teaches: the shape of a ctr-like command line: global flags, then a
+// command group (`images`, `content`, ...), then a subcommand. Mirrors containerd's
+// `cmd/ctr/app/main.go`, built on urfave/cli.
+
+import type { ContainerdClient } from "../client/client.ts";
+
+/** What every command gets: a connected client and the global flags. */
+export interface CtrContext {
+  client: ContainerdClient;
+  address: string;
+  namespace: string;
+}
+
+/** One top-level command (or command group) of mini-ctr. */
+export interface CtrCommand {
+  name: string;
+  aliases: string[];
+  /** One line for the help listing. */
+  summary: string;
+  /** Runs the command with the arguments after its name; returns the exit code. */
+  run(args: string[], context: CtrContext): Promise<number>;
+}
+
+/** A subcommand inside a group (`images ls`). */
+export interface CtrSubcommand {
+  name: string;
+  aliases: string[];
+  summary: string;
+  run(args: string[], context: CtrContext): Promise<number>;
+}
+
+/** An error to show the user as-is, with exit code 1 (ctr prints `ctr: <message>`). */
+export class UsageError extends Error {}

@@ -1,0 +1,3 @@
+// The metadata database and the stores built on it (containerd's `core/metadata`).
+export * from "./db.ts";
+export * from "./namespaces.ts";
