@@ -14,6 +14,23 @@ import { lockRoot, type RootLock } from "./lock.ts";
 import { Logger } from "./log.ts";
 import { registerNamespacesService } from "./services/namespaces.ts";
 import { registerVersionService } from "./services/version.ts";
+import { GarbageCollector } from "../gc/collector.ts";
+import { LeasesGcSource, LeaseStore } from "../leases/mod.ts";
+import { type MetadataContentStore, NamespacedContent, openContentStore } from "../content/mod.ts";
+import { registerContentService, registerGarbageCollectionService } from "./services/content.ts";
+import { registerLeasesService } from "./services/leases.ts";
+import { openSnapshotStore, type SnapshotStore } from "../snapshots/open.ts";
+import { snapshotGcSource } from "../snapshots/gc.ts";
+import { registerSnapshotsService } from "./services/snapshots.ts";
+import { registerDiffService } from "./services/diff.ts";
+import { imagesGcSource, ImageStore } from "../images/mod.ts";
+import { registerImagesService } from "./services/images.ts";
+import { containersGcSource, ContainerStore } from "../containers/mod.ts";
+import { Exchange } from "../events/exchange.ts";
+import { TaskManager } from "../tasks/manager.ts";
+import { registerContainersService } from "./services/containers.ts";
+import { registerEventsService } from "./services/events.ts";
+import { registerTasksService } from "./services/tasks.ts";
 
 /** Directories under `root`, named after containerd's plugin IDs. */
 export function rootPaths(root: string) {
@@ -30,6 +47,15 @@ export class ContainerdDaemon {
   readonly log: Logger;
   readonly db: MetadataDb;
   readonly namespaces: NamespaceStore;
+  readonly gc: GarbageCollector;
+  readonly leases: LeaseStore;
+  readonly content: MetadataContentStore;
+  readonly snapshots: SnapshotStore;
+  readonly images: ImageStore;
+  readonly events = new Exchange();
+  readonly stopping = new AbortController();
+  readonly containers: ContainerStore;
+  readonly tasks: TaskManager;
   #server?: Deno.HttpServer;
 
   private constructor(readonly config: DaemonConfig, private readonly lock: RootLock) {
@@ -38,8 +64,41 @@ export class ContainerdDaemon {
     Deno.mkdirSync(paths.metadata, { recursive: true, mode: 0o711 });
     this.db = new MetadataDb(join(paths.metadata, "meta.db"));
     this.namespaces = new NamespaceStore(this.db);
+    this.gc = new GarbageCollector(this.db, { logger: this.log });
+    this.leases = new LeaseStore(this.db);
+    this.gc.register(new LeasesGcSource(this.leases));
+    this.content = openContentStore(this.db, paths.content, this.namespaces, this.leases, this.gc);
     registerVersionService(this.router);
     registerNamespacesService(this.router, this.namespaces);
+    registerContentService(this.router, this.content);
+    registerLeasesService(this.router, this.leases, this.namespaces, this.gc);
+    registerGarbageCollectionService(this.router, this.gc);
+    this.snapshots = openSnapshotStore(this.db, paths.overlayfs);
+    registerSnapshotsService(this.router, this.snapshots, this.namespaces, this.leases);
+    this.gc.register(snapshotGcSource(this.snapshots));
+    registerDiffService(this.router, (namespace) => new NamespacedContent(this.content, namespace));
+    this.images = new ImageStore(this.db, this.namespaces);
+    this.gc.register(imagesGcSource(this.images));
+    registerImagesService(this.router, this.images, this.gc);
+    this.containers = new ContainerStore(this.db, this.namespaces);
+    this.gc.register(containersGcSource(this.containers));
+    this.tasks = new TaskManager({
+      stateDir: config.state,
+      daemonAddress: config.address,
+      containers: this.containers,
+      snapshots: this.snapshots,
+      events: this.events,
+      log: this.log,
+      debugShims: config.logLevel === "debug",
+    });
+    registerEventsService(this.router, this.events, this.stopping.signal);
+    registerContainersService(
+      this.router,
+      this.containers,
+      this.events,
+      (namespace, id) => this.tasks.hasTask(namespace, id),
+    );
+    registerTasksService(this.router, this.tasks);
   }
 
   /** Locks the root, loads every service, and starts serving on `config.address`. */
@@ -55,6 +114,9 @@ export class ContainerdDaemon {
       lock.release();
       throw error;
     }
+    // Sweep what a crash left behind before any client can write (containerd: startup_delay).
+    await daemon.gc.collect().catch((error) => daemon.log.error("gc failed", { error }));
+    await daemon.tasks.restore();
     daemon.#server = await serveUnix(daemon.router, {
       socketPath: config.address,
       gid: config.gid,
@@ -69,7 +131,10 @@ export class ContainerdDaemon {
 
   /** Stops serving, closes the database and releases the root lock. */
   async stop(): Promise<void> {
+    this.stopping.abort();
+    this.tasks.close();
     await this.#server?.shutdown();
+    await this.gc.stop();
     await Deno.remove(this.config.address).catch(() => {});
     this.db.close();
     this.lock.release();

@@ -37,10 +37,27 @@ export interface WriteOptions {
   expected?: Digest;
   /** The size the bytes must have, when known. */
   total?: number;
-  /** Where the body starts within the blob, for resuming (must equal the ingest's offset). */
+  /**
+   * Where the body starts within the blob, for resuming: must equal the ingest's
+   * current offset (see `status`), or the write is refused with that offset. Leave it
+   * out to start over: an existing ingest under the same ref is truncated.
+   */
   offset?: number;
-  /** Labels set on the blob at commit (e.g. `containerd.io/uncompressed`). */
+  /** Labels set on the blob at commit (merged into an existing blob's labels). */
   labels?: Labels;
+}
+
+/**
+ * The answer of the Write route: the committed blob, or (after a write that stops
+ * short of committing) the ingest's status.
+ */
+export interface WriteResult {
+  /** True when the blob is in the store now (committed, or it was already there). */
+  committed: boolean;
+  /** True when the blob was already in the store, so no bytes were needed. */
+  existed?: boolean;
+  info?: ContentInfo;
+  status?: IngestStatus;
 }
 
 /** Filters for listing content: `labels.<key>==<value>` or `digest==...`, as ctr's filters. */
@@ -60,12 +77,26 @@ export interface ContentApi {
   read(digest: Digest, offset?: number): Promise<ReadableStream<Uint8Array>>;
   /** Reads a whole small blob (manifests, configs); refuses blobs over `maxSize`. */
   readAll(digest: Digest, maxSize?: number): Promise<Uint8Array>;
-  /** Streams bytes into the ingest named `options.ref` and commits when it is complete. */
+  /**
+   * Streams bytes into the ingest named `options.ref` and commits when the body ends:
+   * the size and digest are verified, then the blob appears whole under `blobs/`.
+   * When a blob with the `expected` digest is already in the store, the body is not
+   * needed and the existing blob's info is returned ("already exists" is success).
+   */
   write(
     body: ReadableStream<Uint8Array<ArrayBuffer>> | Uint8Array<ArrayBuffer>,
     options: WriteOptions,
   ): Promise<ContentInfo>;
+  /**
+   * Streams bytes into the ingest named `options.ref` without committing (containerd's
+   * Writer.Write without Commit): the ingest keeps them for a later write to resume.
+   */
+  append(
+    body: ReadableStream<Uint8Array<ArrayBuffer>> | Uint8Array<ArrayBuffer>,
+    options: WriteOptions,
+  ): Promise<IngestStatus>;
   status(ref: string): Promise<IngestStatus>;
-  listStatuses(): Promise<IngestStatus[]>;
+  /** Active ingests; filters on `ref` and `expected` (`ref~=^layer-`). */
+  listStatuses(filters?: ContentFilter[]): Promise<IngestStatus[]>;
   abort(ref: string): Promise<void>;
 }

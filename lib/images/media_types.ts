@@ -38,3 +38,27 @@ export function isLayerType(mediaType: string): boolean {
   return mediaType.startsWith("application/vnd.oci.image.layer.") ||
     mediaType.startsWith("application/vnd.docker.image.rootfs.");
 }
+
+/** In-toto attestations, which BuildKit stores as "layers" of attestation manifests. */
+export const ATTESTATION_MEDIA_TYPES: readonly string[] = ["application/vnd.in-toto+json"];
+
+/** True for attestation blobs (containerd's `IsAttestationType`). */
+export function isAttestationType(mediaType: string): boolean {
+  return ATTESTATION_MEDIA_TYPES.includes(mediaType);
+}
+
+/** True for the types an image record may point at: an index or a manifest. */
+export function isImageTargetType(mediaType: string): boolean {
+  return isIndexType(mediaType) || isManifestType(mediaType);
+}
+
+/** Every media type mini knows, for error messages that list what is accepted. */
+export function knownMediaTypes(): string[] {
+  return [...Object.values(MediaTypes), ...ATTESTATION_MEDIA_TYPES];
+}
+
+/** True when `mediaType` is one mini knows how to handle. */
+export function isKnownMediaType(mediaType: string): boolean {
+  return isImageTargetType(mediaType) || isConfigType(mediaType) || isLayerType(mediaType) ||
+    isAttestationType(mediaType);
+}

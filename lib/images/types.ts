@@ -96,10 +96,22 @@ export interface ImagesApi {
   list(filters?: string[]): Promise<Image[]>;
   /** Creates an image; fails with already_exists when the name is taken. */
   create(image: { name: string; target: Descriptor; labels?: Labels }): Promise<Image>;
-  /** Updates the target and/or labels of an existing image. */
-  update(image: { name: string; target?: Descriptor; labels?: Labels }): Promise<Image>;
+  /**
+   * Updates an existing image. Without `fieldPaths` the given target and/or labels
+   * replace the stored ones; with them only those fields change (`target`, `labels`,
+   * `labels.<key>`, `annotations`, `annotations.<key>`; containerd's update mask).
+   * An empty label value removes that label.
+   */
+  update(
+    image: { name: string; target?: Descriptor; labels?: Labels },
+    fieldPaths?: string[],
+  ): Promise<Image>;
   /** Creates or replaces (the behaviour of `ctr images import` and pull). */
   put(image: { name: string; target: Descriptor; labels?: Labels }): Promise<Image>;
-  /** Deletes the record; content is left to garbage collection (`sync` waits for it). */
-  delete(name: string, options?: { sync?: boolean }): Promise<void>;
+  /**
+   * Deletes the record; content is left to garbage collection (`sync` runs a
+   * collection before answering). With `target`, deletes only if the image still
+   * points at that digest.
+   */
+  delete(name: string, options?: { sync?: boolean; target?: string }): Promise<void>;
 }

@@ -1,0 +1,13 @@
+// mini-runc: an OCI runtime with runc's command line (see lib/runtime/cli.ts).
+// Mirrors runc's main.go. Run: deno run --allow-all cmd/mini_runc.ts --help
+//
+// For `create`/`run` the init is spawned before the rest of the runtime is even loaded,
+// so the two start-ups overlap (lib/runtime/prelaunch.ts explains why).
+import { prelaunchInit } from "../lib/runtime/prelaunch.ts";
+import { abandonInit } from "../lib/runtime/launch.ts";
+
+const prelaunched = prelaunchInit(Deno.args);
+const { main } = await import("../lib/runtime/cli.ts");
+const status = await main(Deno.args, prelaunched);
+if (prelaunched && !prelaunched.adopted) await abandonInit(prelaunched);
+Deno.exit(status);
