@@ -40,7 +40,7 @@ export async function benchRegistry(): Promise<BenchResult[]> {
       platform: { os: "linux", architecture: "amd64" },
       seed: 2024,
       layers: Array.from({ length: layerCount }, () => ({ randomBytes: layerBytes })),
-    }], { tag: "bench", keepBlobs: false, gzipLevel: 1 });
+    }], { tag: "bench", keepBlobs: false });
     const totalBytes = image.manifests[0].layers.reduce((sum, layer) => sum + layer.size, 0);
     const reference = `${registry.host}/bench/big:v1`;
     await skopeoPushLayout(layoutDir, image.tag, reference);

@@ -73,7 +73,13 @@ export async function applyDescriptor(
   const allowDevices = options.allowDevices ?? false;
   const extract = async (directory: string, whiteoutFormat: WhiteoutFormat) => {
     const stream = await content.read(descriptor.digest);
-    return await applyLayer(directory, stream, { whiteoutFormat, allowDevices });
+    try {
+      return await applyLayer(directory, stream, { whiteoutFormat, allowDevices });
+    } catch (error) {
+      // A refused entry stops the apply half way: release the blob's reader too.
+      await stream.cancel().catch(() => {});
+      throw error;
+    }
   };
   const direct = directApplyTarget(mounts);
   const result = direct

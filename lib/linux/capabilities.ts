@@ -5,7 +5,7 @@
 // binaries from gaining more. Mirrors runc's libcontainer/capabilities/capabilities.go.
 
 import { check } from "./errors.ts";
-import { addressOf, libc } from "./libc.ts";
+import { syscall } from "./libc.ts";
 
 /** Capability names in kernel order: the index is the capability number. */
 export const capabilityNames = [
@@ -70,7 +70,7 @@ const PR_CAP_AMBIENT_CLEAR_ALL = 4n;
 
 /** prctl(2) with integer arguments. */
 export function prctl(option: number, arg2 = 0n, arg3 = 0n, arg4 = 0n, arg5 = 0n): number {
-  return check(libc().prctl(option, arg2, arg3, arg4, arg5), "prctl", () => `option ${option}`);
+  return check(syscall("prctl", option, arg2, arg3, arg4, arg5), "prctl", () => `option ${option}`);
 }
 
 /** The highest capability number this kernel knows (/proc/sys/kernel/cap_last_cap). */
@@ -109,7 +109,6 @@ export interface CapabilitySets {
   inheritable: ReadonlySet<number>;
 }
 
-const SYS_capset = 126n;
 const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
 
 /** capset(2) for the calling thread (version 3: two 32-bit words per set). */
@@ -122,10 +121,7 @@ export function setCapabilities(sets: CapabilitySets): void {
   fill(sets.effective, 0);
   fill(sets.permitted, 1);
   fill(sets.inheritable, 2);
-  check(
-    libc().syscall(SYS_capset, addressOf(header), addressOf(data), 0n, 0n, 0n, 0n),
-    "capset",
-  );
+  check(syscall("capset", header, data), "capset");
 }
 
 /**
@@ -137,7 +133,7 @@ export function setAmbientCapabilities(ambient: ReadonlySet<number>): number[] {
   prctl(Prctl.CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL);
   const skipped: number[] = [];
   for (const number of ambient) {
-    if (libc().prctl(Prctl.CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, BigInt(number), 0n, 0n) < 0) {
+    if (syscall("prctl", Prctl.CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, number, 0, 0) < 0) {
       skipped.push(number);
     }
   }

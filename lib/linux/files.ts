@@ -5,9 +5,11 @@
 // libcontainer (utils_linux.go, rootfs_linux.go createDevices, sync.go).
 
 import { check } from "./errors.ts";
-import { cString, libc } from "./libc.ts";
+import { AT_FDCWD, cString, syscall, syscallInBackground } from "./libc.ts";
 
-/** open(2) flags (x86_64). */
+const isArm64 = Deno.build.arch === "aarch64";
+
+/** open(2) flags (O_DIRECTORY and O_NOFOLLOW differ between x86_64 and arm64). */
 export const OpenFlags = {
   RDONLY: 0,
   WRONLY: 0o1,
@@ -18,8 +20,8 @@ export const OpenFlags = {
   TRUNC: 0o1000,
   APPEND: 0o2000,
   NONBLOCK: 0o4000,
-  DIRECTORY: 0o200000,
-  NOFOLLOW: 0o400000,
+  DIRECTORY: isArm64 ? 0o40000 : 0o200000,
+  NOFOLLOW: isArm64 ? 0o100000 : 0o400000,
   CLOEXEC: 0o2000000,
   PATH: 0o10000000,
 } as const;
@@ -41,23 +43,35 @@ export function makeDevice(major: number, minor: number): bigint {
 
 /** mknod(2): creates a device node or FIFO (`mode` includes the FileType bits). */
 export function mknod(path: string, mode: number, device: bigint = 0n): void {
-  check(libc().mknod(cString(path), mode, device), "mknod", () => JSON.stringify(path));
+  check(
+    syscall("mknodat", AT_FDCWD, cString(path), mode, device),
+    "mknod",
+    () => JSON.stringify(path),
+  );
 }
 
-/** mkfifo(3): creates a named pipe. */
+/** mkfifo(3): creates a named pipe (a mknod of type FIFO). */
 export function mkfifo(path: string, mode: number): void {
-  check(libc().mkfifo(cString(path), mode), "mkfifo", () => JSON.stringify(path));
+  check(
+    syscall("mknodat", AT_FDCWD, cString(path), FileType.FIFO | mode, 0),
+    "mkfifo",
+    () => JSON.stringify(path),
+  );
 }
 
 /** open(2); returns the raw descriptor. Blocks for FIFOs until the other side opens. */
 export function openFile(path: string, flags: number, mode = 0): number {
-  return check(libc().open(cString(path), flags, mode), "open", () => JSON.stringify(path));
+  return check(
+    syscall("openat", AT_FDCWD, cString(path), flags, mode),
+    "open",
+    () => JSON.stringify(path),
+  );
 }
 
 /** openat(2): `path` relative to the directory open at `directoryFd`. */
 export function openFileAt(directoryFd: number, path: string, flags: number, mode = 0): number {
   return check(
-    libc().openat(directoryFd, cString(path), flags, mode),
+    syscall("openat", directoryFd, cString(path), flags, mode),
     "openat",
     () => JSON.stringify(path),
   );
@@ -65,12 +79,12 @@ export function openFileAt(directoryFd: number, path: string, flags: number, mod
 
 /** close(2). */
 export function closeFile(fd: number): void {
-  check(libc().close(fd), "close", () => `fd ${fd}`);
+  check(syscall("close", fd), "close", () => `fd ${fd}`);
 }
 
 /** read(2) into `buffer`; returns the byte count (0 at end of file). */
 export function readFile(fd: number, buffer: Uint8Array<ArrayBuffer>): number {
-  return check(libc().read(fd, buffer, BigInt(buffer.length)), "read", () => `fd ${fd}`);
+  return check(syscall("read", fd, buffer, buffer.length), "read", () => `fd ${fd}`);
 }
 
 /** read(2) on a worker thread: resolves to the byte count, 0 at end of file, -1 on error. */
@@ -78,7 +92,7 @@ export async function readFileInBackground(
   fd: number,
   buffer: Uint8Array<ArrayBuffer>,
 ): Promise<number> {
-  return Number(await libc().readInBackground(fd, buffer, BigInt(buffer.length)));
+  return await syscallInBackground("read", fd, buffer, buffer.length);
 }
 
 /** write(2) of all of `bytes` (loops over short writes). */
@@ -86,29 +100,30 @@ export function writeAll(fd: number, bytes: Uint8Array<ArrayBuffer>): void {
   let offset = 0;
   while (offset < bytes.length) {
     const chunk = bytes.subarray(offset);
-    offset += check(libc().write(fd, chunk, BigInt(chunk.length)), "write", () => `fd ${fd}`);
+    offset += check(syscall("write", fd, chunk, chunk.length), "write", () => `fd ${fd}`);
   }
 }
 
 /** dup(2): a copy of `fd`, never close-on-exec. */
 export function duplicate(fd: number): number {
-  return check(libc().dup(fd), "dup", () => `fd ${fd}`);
+  return check(syscall("dup", fd), "dup", () => `fd ${fd}`);
 }
 
-/** dup2(2): makes `target` a copy of `fd`. */
+/** dup2(2): makes `target` a copy of `fd` (dup3 with no flags; a no-op when equal). */
 export function duplicateTo(fd: number, target: number): void {
-  check(libc().dup2(fd, target), "dup2", () => `fd ${fd} -> ${target}`);
+  if (fd === target) return;
+  check(syscall("dup3", fd, target, 0), "dup2", () => `fd ${fd} -> ${target}`);
 }
 
 const F_GETFD = 1;
 const F_SETFD = 2;
-const FD_CLOEXEC = 1n;
+const FD_CLOEXEC = 1;
 
 /** Sets or clears FD_CLOEXEC: whether `fd` is closed by the next execve. */
 export function setCloseOnExec(fd: number, closeOnExec: boolean): void {
-  const current = BigInt(check(libc().fcntl(fd, F_GETFD, 0n), "fcntl", () => `fd ${fd}`));
+  const current = check(syscall("fcntl", fd, F_GETFD, 0), "fcntl", () => `fd ${fd}`);
   const next = closeOnExec ? current | FD_CLOEXEC : current & ~FD_CLOEXEC;
-  check(libc().fcntl(fd, F_SETFD, next), "fcntl", () => `fd ${fd}`);
+  check(syscall("fcntl", fd, F_SETFD, next), "fcntl", () => `fd ${fd}`);
 }
 
 const AF_UNIX = 1;
@@ -118,7 +133,7 @@ const SOCK_CLOEXEC = 0o2000000;
 /** socketpair(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC): two connected close-on-exec ends. */
 export function socketPair(): [number, number] {
   const fds = new Int32Array(2);
-  check(libc().socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), "socketpair");
+  check(syscall("socketpair", AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), "socketpair");
   return [fds[0], fds[1]];
 }
 
@@ -126,5 +141,5 @@ const CLOSE_RANGE_CLOEXEC = 4;
 
 /** Marks every descriptor from `first` up close-on-exec (close_range(2)), so none leaks. */
 export function closeOnExecFrom(first: number): void {
-  check(libc().close_range(first, 0xffffffff, CLOSE_RANGE_CLOEXEC), "close_range");
+  check(syscall("close_range", first, 0xffffffff, CLOSE_RANGE_CLOEXEC), "close_range");
 }

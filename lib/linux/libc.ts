@@ -1,108 +1,166 @@
 // What this teaches: how a TypeScript program reaches system calls that no runtime API
-// offers (mount, pivot_root, setns, capset, execve...). Deno's FFI loads the C library
-// once and calls its functions directly, as a Go program would through `x/sys/unix`.
-// Mirrors the role of golang.org/x/sys/unix in runc: thin, typed doors into the kernel.
+// offers (mount, pivot_root, setns, capset, execve...). Like Go's syscall package, which
+// runc uses, lib/linux calls the kernel by system call number through one entry point,
+// glibc's syscall(3), opened with Deno's FFI. One symbol instead of one per function
+// matters: Deno compiles a call trampoline for every FFI symbol it binds, and a runtime
+// init that binds fifty pays for fifty before doing anything.
+// Mirrors golang.org/x/sys/unix (Syscall6 and the zsysnum_linux_*.go number tables).
 //
-// Every wrapper in lib/linux goes through `libc()` and `lastErrno()`. Two rules keep
-// errno honest: call only synchronous FFI functions (they run on the calling thread, so
-// the thread-local errno belongs to us), and read errno right after the failing call,
+// Two rules keep errno honest: only synchronous FFI calls (they run on the calling thread,
+// so the thread-local errno is ours), and errno is read right after the failing call,
 // before anything else (even printing) can overwrite it.
 
-const symbols = {
-  mount: { parameters: ["buffer", "buffer", "buffer", "u64", "buffer"], result: "i32" },
-  umount2: { parameters: ["buffer", "i32"], result: "i32" },
-  unshare: { parameters: ["i32"], result: "i32" },
-  setns: { parameters: ["i32", "i32"], result: "i32" },
-  sethostname: { parameters: ["buffer", "usize"], result: "i32" },
-  setdomainname: { parameters: ["buffer", "usize"], result: "i32" },
-  prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
-  setgroups: { parameters: ["usize", "buffer"], result: "i32" },
-  setresuid: { parameters: ["u32", "u32", "u32"], result: "i32" },
-  setresgid: { parameters: ["u32", "u32", "u32"], result: "i32" },
-  mknod: { parameters: ["buffer", "u32", "u64"], result: "i32" },
-  mkfifo: { parameters: ["buffer", "u32"], result: "i32" },
-  chdir: { parameters: ["buffer"], result: "i32" },
-  fchdir: { parameters: ["i32"], result: "i32" },
-  chroot: { parameters: ["buffer"], result: "i32" },
-  umask: { parameters: ["u32"], result: "u32" },
-  open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
-  openat: { parameters: ["i32", "buffer", "i32", "u32"], result: "i32" },
-  close: { parameters: ["i32"], result: "i32" },
-  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
-  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
-  // read(2) on a worker thread, returning a Promise: for waiting without blocking the
-  // event loop (errno is not readable for these calls: it lives on the worker thread).
-  readInBackground: {
-    name: "read",
-    parameters: ["i32", "buffer", "usize"],
-    result: "isize",
-    nonblocking: true,
-  },
-  dup: { parameters: ["i32"], result: "i32" },
-  dup2: { parameters: ["i32", "i32"], result: "i32" },
-  fcntl: { parameters: ["i32", "i32", "i64"], result: "i32" },
-  ioctl: { parameters: ["i32", "u64", "buffer"], result: "i32" },
-  ioctlInt: { name: "ioctl", parameters: ["i32", "u64", "i64"], result: "i32" },
-  socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
-  connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
-  bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
-  listen: { parameters: ["i32", "i32"], result: "i32" },
-  acceptInBackground: {
-    name: "accept4",
-    parameters: ["i32", "pointer", "pointer", "i32"],
-    result: "i32",
-    nonblocking: true,
-  },
-  socketpair: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
-  sendmsg: { parameters: ["i32", "buffer", "i32"], result: "isize" },
-  recvmsg: { parameters: ["i32", "buffer", "i32"], result: "isize" },
-  recvmsgInBackground: {
-    name: "recvmsg",
-    parameters: ["i32", "buffer", "i32"],
-    result: "isize",
-    nonblocking: true,
-  },
-  close_range: { parameters: ["u32", "u32", "i32"], result: "i32" },
-  execve: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
-  prlimit: { parameters: ["i32", "i32", "buffer", "buffer"], result: "i32" },
-  getpid: { parameters: [], result: "i32" },
-  setsid: { parameters: [], result: "i32" },
-  kill: { parameters: ["i32", "i32"], result: "i32" },
-  waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
-  // The raw system call entry, for calls glibc does not wrap (pivot_root) or wraps in a
-  // way we must avoid (rt_sigaction: glibc's signal() refuses signals 32 and 33).
-  syscall: {
-    parameters: ["i64", "i64", "i64", "i64", "i64", "i64", "i64"],
-    result: "i64",
-  },
+/** System call numbers for the calls lib/linux makes, per architecture. */
+const syscallNumbers = {
+  read: [0, 63],
+  write: [1, 64],
+  close: [3, 57],
+  rt_sigaction: [13, 134],
+  rt_sigprocmask: [14, 135],
+  ioctl: [16, 29],
+  dup: [32, 23],
+  getpid: [39, 172],
+  socket: [41, 198],
+  connect: [42, 203],
+  sendmsg: [46, 211],
+  recvmsg: [47, 212],
+  bind: [49, 200],
+  listen: [50, 201],
+  socketpair: [53, 199],
+  execve: [59, 221],
+  wait4: [61, 260],
+  kill: [62, 129],
+  fcntl: [72, 25],
+  chdir: [80, 49],
+  fchdir: [81, 50],
+  umask: [95, 166],
+  setsid: [112, 157],
+  setgroups: [116, 159],
+  setresuid: [117, 147],
+  setresgid: [119, 149],
+  capset: [126, 91],
+  pivot_root: [155, 41],
+  prctl: [157, 167],
+  chroot: [161, 51],
+  mount: [165, 40],
+  umount2: [166, 39],
+  sethostname: [170, 161],
+  setdomainname: [171, 162],
+  openat: [257, 56],
+  mknodat: [259, 33],
+  unshare: [272, 97],
+  accept4: [288, 242],
+  dup3: [292, 24],
+  prlimit64: [302, 261],
+  setns: [308, 268],
+  close_range: [436, 436],
+} as const;
+
+/** The name of a system call lib/linux knows the number of. */
+export type SyscallName = keyof typeof syscallNumbers;
+
+const architectureIndex = Deno.build.arch === "aarch64" ? 1 : 0;
+
+/** The number of `name` on this machine's architecture (x86_64 or aarch64). */
+export function syscallNumber(name: SyscallName): number {
+  return syscallNumbers[name][architectureIndex];
+}
+
+/** AT_FDCWD: "relative to the current directory" for the *at() calls. */
+export const AT_FDCWD = -100;
+
+const i64 = "i64" as const;
+const coreSymbols = {
+  syscall: { parameters: [i64, i64, i64, i64, i64, i64, i64], result: i64 },
   __errno_location: { parameters: [], result: "pointer" },
-  strerror: { parameters: ["i32"], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
-/** The loaded C library with every symbol lib/linux uses. */
-export type Libc = Deno.DynamicLibrary<typeof symbols>["symbols"];
+// Bound only when first needed: error texts, and calls that wait on a worker thread.
+const extraSymbols = {
+  strerror: { parameters: ["i32"], result: "pointer" },
+  syscallInBackground: {
+    name: "syscall",
+    parameters: [i64, i64, i64, i64, i64, i64, i64],
+    result: i64,
+    nonblocking: true,
+  },
+} as const satisfies Deno.ForeignLibraryInterface;
 
-let library: Deno.DynamicLibrary<typeof symbols> | undefined;
+let core: Deno.DynamicLibrary<typeof coreSymbols>["symbols"] | undefined;
+let extra: Deno.DynamicLibrary<typeof extraSymbols>["symbols"] | undefined;
 
 /**
- * Opens libc.so.6 on first use. Call it before pivot_root when running inside a
+ * Opens the C library on first use. Call it before pivot_root when running inside a
  * container's init: after the root changes, the host's libc is no longer reachable.
  */
-export function libc(): Libc {
-  if (library === undefined) library = Deno.dlopen("libc.so.6", symbols);
-  return library.symbols;
+export function loadLibc(): void {
+  core ??= Deno.dlopen("libc.so.6", coreSymbols).symbols;
+}
+
+function extras(): Deno.DynamicLibrary<typeof extraSymbols>["symbols"] {
+  extra ??= Deno.dlopen("libc.so.6", extraSymbols).symbols;
+  return extra;
+}
+
+/** An argument of a system call: an integer, a buffer (passed by address) or NULL. */
+export type SyscallArgument = number | bigint | BufferSource | null | undefined;
+
+/** The address of a buffer as the integer the raw `syscall()` entry expects. */
+export function addressOf(buffer: BufferSource | null | undefined): bigint {
+  if (buffer === null || buffer === undefined) return 0n;
+  const pointer = Deno.UnsafePointer.of(buffer);
+  return pointer === null ? 0n : BigInt(Deno.UnsafePointer.value(pointer));
+}
+
+function toRegister(argument: SyscallArgument): bigint {
+  if (typeof argument === "number") return BigInt(argument);
+  if (typeof argument === "bigint") return argument;
+  return addressOf(argument);
+}
+
+function registers(args: SyscallArgument[]): [bigint, bigint, bigint, bigint, bigint, bigint] {
+  const values: bigint[] = args.map(toRegister);
+  while (values.length < 6) values.push(0n);
+  return values as [bigint, bigint, bigint, bigint, bigint, bigint];
+}
+
+/**
+ * Makes system call `name` with up to six arguments; returns its result (-1 on failure,
+ * with errno set: read it with lastErrno() before anything else). Buffers passed here must
+ * stay referenced by the caller until the call returns.
+ */
+export function syscall(name: SyscallName, ...args: SyscallArgument[]): number {
+  loadLibc();
+  return Number(core!.syscall(BigInt(syscallNumber(name)), ...registers(args)));
+}
+
+/**
+ * The same call on a worker thread, for calls that wait (read on a pty, accept): the
+ * event loop keeps running. Resolves to the result; errno is not available (it lives on
+ * the worker thread), so failures are only "-1".
+ */
+export async function syscallInBackground(
+  name: SyscallName,
+  ...args: SyscallArgument[]
+): Promise<number> {
+  const result = await extras().syscallInBackground(
+    BigInt(syscallNumber(name)),
+    ...registers(args),
+  );
+  return Number(result);
 }
 
 /** The calling thread's errno. Read it immediately after the call that failed. */
 export function lastErrno(): number {
-  const location = libc().__errno_location();
+  loadLibc();
+  const location = core!.__errno_location();
   if (location === null) return 0;
   return new Deno.UnsafePointerView(location).getInt32();
 }
 
 /** The C library's text for an errno value ("No such file or directory"). */
 export function describeErrno(errno: number): string {
-  const text = libc().strerror(errno);
+  const text = extras().strerror(errno);
   return text === null ? `errno ${errno}` : Deno.UnsafePointerView.getCString(text);
 }
 
@@ -118,13 +176,6 @@ export function cString(text: string): Uint8Array<ArrayBuffer> {
 /** Like cString, but maps null/undefined to a NULL pointer. */
 export function optionalCString(text: string | null | undefined): Uint8Array<ArrayBuffer> | null {
   return text === null || text === undefined ? null : cString(text);
-}
-
-/** The address of a buffer as the integer the raw `syscall()` entry expects. */
-export function addressOf(buffer: BufferSource | null): bigint {
-  if (buffer === null) return 0n;
-  const pointer = Deno.UnsafePointer.of(buffer);
-  return pointer === null ? 0n : BigInt(Deno.UnsafePointer.value(pointer));
 }
 
 /**

@@ -4,7 +4,7 @@
 // runc uses from golang.org/x/sys/unix (unix.Mount, unix.Unmount, unix.PivotRoot).
 
 import { check } from "./errors.ts";
-import { addressOf, cString, libc, optionalCString } from "./libc.ts";
+import { cString, optionalCString, syscall } from "./libc.ts";
 
 /** mount(2) flags (include/uapi/linux/mount.h). Combine with `|`. */
 export const MountFlags = {
@@ -56,11 +56,12 @@ export function mount(
   data: string | null = null,
 ): void {
   check(
-    libc().mount(
+    syscall(
+      "mount",
       optionalCString(source),
       cString(target),
       optionalCString(fstype),
-      BigInt(flags),
+      flags,
       optionalCString(data),
     ),
     "mount",
@@ -70,10 +71,8 @@ export function mount(
 
 /** umount2(2): detaches the filesystem mounted at `target` (flags: UnmountFlags). */
 export function unmount(target: string, flags = 0): void {
-  check(libc().umount2(cString(target), flags), "umount2", () => JSON.stringify(target));
+  check(syscall("umount2", cString(target), flags), "umount2", () => JSON.stringify(target));
 }
-
-const SYS_pivot_root = 155n; // x86_64; glibc has no wrapper for pivot_root
 
 /**
  * pivot_root(2): makes `newRoot` the root of the calling process's mount namespace and
@@ -81,18 +80,8 @@ const SYS_pivot_root = 155n; // x86_64; glibc has no wrapper for pivot_root
  * directory onto itself first), or the kernel answers EINVAL.
  */
 export function pivotRoot(newRoot: string, putOld: string): void {
-  const newRootBytes = cString(newRoot);
-  const putOldBytes = cString(putOld);
   check(
-    libc().syscall(
-      SYS_pivot_root,
-      addressOf(newRootBytes),
-      addressOf(putOldBytes),
-      0n,
-      0n,
-      0n,
-      0n,
-    ),
+    syscall("pivot_root", cString(newRoot), cString(putOld)),
     "pivot_root",
     () => `${JSON.stringify(newRoot)} ${JSON.stringify(putOld)}`,
   );

@@ -5,7 +5,7 @@
 
 import { check } from "./errors.ts";
 import { closeFile, openFile, OpenFlags } from "./files.ts";
-import { libc } from "./libc.ts";
+import { syscall } from "./libc.ts";
 
 /** clone(2)/unshare(2) namespace flags. */
 export const CloneFlags = {
@@ -51,7 +51,7 @@ export function isNamespaceType(type: string): type is NamespaceType {
 
 /** unshare(2): gives the calling thread new namespaces for the CloneFlags in `flags`. */
 export function unshare(flags: number): void {
-  check(libc().unshare(flags), "unshare", () => `0x${flags.toString(16)}`);
+  check(syscall("unshare", flags), "unshare", () => `0x${flags.toString(16)}`);
 }
 
 /**
@@ -60,7 +60,7 @@ export function unshare(flags: number): void {
  * thread's future children enter it.
  */
 export function setns(fd: number, flags = 0): void {
-  check(libc().setns(fd, flags), "setns", () => `fd ${fd} 0x${flags.toString(16)}`);
+  check(syscall("setns", fd, flags), "setns", () => `fd ${fd} 0x${flags.toString(16)}`);
 }
 
 /** The identity of a namespace ("pid:[4026531836]"), for comparing two processes. */

@@ -3,7 +3,7 @@
 // the container's command starts with them. Mirrors runc's setupRlimits (init_linux.go).
 
 import { check } from "./errors.ts";
-import { libc } from "./libc.ts";
+import { syscall } from "./libc.ts";
 
 /** RLIMIT_* resource numbers by their OCI name. */
 export const rlimitNumbers: Record<string, number> = {
@@ -29,7 +29,7 @@ export const rlimitNumbers: Record<string, number> = {
 export function setResourceLimit(resource: number, soft: bigint, hard: bigint): void {
   const limits = new BigUint64Array([soft, hard]);
   check(
-    libc().prlimit(0, resource, limits, null),
+    syscall("prlimit64", 0, resource, limits, null),
     "prlimit",
     () => `resource ${resource} soft ${soft} hard ${hard}`,
   );

@@ -5,7 +5,7 @@
 // and the "reset signals" step of libcontainer's init.
 
 import { check } from "./errors.ts";
-import { addressOf, libc } from "./libc.ts";
+import { syscall } from "./libc.ts";
 
 /** x86_64 signal numbers by name (without the SIG prefix). */
 export const signalNumbers: Record<string, number> = {
@@ -77,10 +77,8 @@ export function signalName(number: number): string {
   return number >= SIGRTMIN ? `SIGRTMIN+${number - SIGRTMIN}` : `signal ${number}`;
 }
 
-const SYS_rt_sigaction = 13n;
-const SYS_rt_sigprocmask = 14n;
-const SIG_SETMASK = 2n;
-const SIGSET_BYTES = 8n;
+const SIG_SETMASK = 2;
+const SIGSET_BYTES = 8;
 
 /**
  * Resets every signal (1..64 except KILL and STOP) to its default action and unblocks
@@ -93,22 +91,11 @@ export function resetSignals(): void {
   for (let signal = 1; signal <= SIGRTMAX; signal++) {
     if (signal === signalNumbers.KILL || signal === signalNumbers.STOP) continue;
     check(
-      libc().syscall(
-        SYS_rt_sigaction,
-        BigInt(signal),
-        addressOf(defaultAction),
-        0n,
-        SIGSET_BYTES,
-        0n,
-        0n,
-      ),
+      syscall("rt_sigaction", signal, defaultAction, null, SIGSET_BYTES),
       "rt_sigaction",
       () => `signal ${signal}`,
     );
   }
   const emptySet = new BigUint64Array(1);
-  check(
-    libc().syscall(SYS_rt_sigprocmask, SIG_SETMASK, addressOf(emptySet), 0n, SIGSET_BYTES, 0n, 0n),
-    "rt_sigprocmask",
-  );
+  check(syscall("rt_sigprocmask", SIG_SETMASK, emptySet, null, SIGSET_BYTES), "rt_sigprocmask");
 }

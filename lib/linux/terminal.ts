@@ -6,13 +6,13 @@
 // (SendFd/RecvFd) and the --console-socket protocol containerd's shim speaks.
 
 import { check } from "./errors.ts";
-import { addressOf, cString, libc } from "./libc.ts";
+import { addressOf, cString, syscall, syscallInBackground } from "./libc.ts";
 import { openFile, OpenFlags } from "./files.ts";
 
-const TIOCSPTLCK = 0x40045431n;
-const TIOCGPTN = 0x80045430n;
-const TIOCSCTTY = 0x540en;
-const TIOCSWINSZ = 0x5414n;
+const TIOCSPTLCK = 0x40045431;
+const TIOCGPTN = 0x80045430;
+const TIOCSCTTY = 0x540e;
+const TIOCSWINSZ = 0x5414;
 
 /** A pseudo-terminal pair: `primary` drives it, `secondary` is the program's terminal. */
 export interface PseudoTerminal {
@@ -25,9 +25,9 @@ export interface PseudoTerminal {
 export function openPseudoTerminal(ptmx = "/dev/ptmx"): PseudoTerminal {
   const primary = openFile(ptmx, OpenFlags.RDWR | OpenFlags.NOCTTY | OpenFlags.CLOEXEC);
   const unlock = new Int32Array([0]);
-  check(libc().ioctl(primary, TIOCSPTLCK, unlock), "ioctl(TIOCSPTLCK)");
+  check(syscall("ioctl", primary, TIOCSPTLCK, unlock), "ioctl(TIOCSPTLCK)");
   const number = new Int32Array(1);
-  check(libc().ioctl(primary, TIOCGPTN, number), "ioctl(TIOCGPTN)");
+  check(syscall("ioctl", primary, TIOCGPTN, number), "ioctl(TIOCGPTN)");
   const secondaryPath = `/dev/pts/${number[0]}`;
   const secondary = openFile(secondaryPath, OpenFlags.RDWR | OpenFlags.NOCTTY);
   return { primary, secondary, secondaryPath };
@@ -36,12 +36,12 @@ export function openPseudoTerminal(ptmx = "/dev/ptmx"): PseudoTerminal {
 /** Sets a terminal's size in character cells. */
 export function setWindowSize(fd: number, rows: number, columns: number): void {
   const size = new Uint16Array([rows, columns, 0, 0]);
-  check(libc().ioctl(fd, TIOCSWINSZ, size), "ioctl(TIOCSWINSZ)");
+  check(syscall("ioctl", fd, TIOCSWINSZ, size), "ioctl(TIOCSWINSZ)");
 }
 
 /** Makes `fd` the controlling terminal of the calling session leader. */
 export function makeControllingTerminal(fd: number): void {
-  check(libc().ioctlInt(fd, TIOCSCTTY, 0n), "ioctl(TIOCSCTTY)");
+  check(syscall("ioctl", fd, TIOCSCTTY, 0), "ioctl(TIOCSCTTY)");
 }
 
 const AF_UNIX = 1;
@@ -61,9 +61,9 @@ function unixAddress(path: string): { address: Uint8Array<ArrayBuffer>; length: 
 
 /** Connects to a Unix stream socket; returns the close-on-exec descriptor. */
 export function connectUnix(path: string): number {
-  const fd = check(libc().socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), "socket");
+  const fd = check(syscall("socket", AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), "socket");
   const { address, length } = unixAddress(path);
-  check(libc().connect(fd, address, length), "connect", () => path);
+  check(syscall("connect", fd, address, length), "connect", () => path);
   return fd;
 }
 
@@ -72,16 +72,16 @@ export function connectUnix(path: string): number {
  * `create --console-socket` (the shim) offers. Returns the listening descriptor.
  */
 export function listenUnix(path: string): number {
-  const fd = check(libc().socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), "socket");
+  const fd = check(syscall("socket", AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), "socket");
   const { address, length } = unixAddress(path);
-  check(libc().bind(fd, address, length), "bind", () => path);
-  check(libc().listen(fd, 1), "listen", () => path);
+  check(syscall("bind", fd, address, length), "bind", () => path);
+  check(syscall("listen", fd, 1), "listen", () => path);
   return fd;
 }
 
 /** accept4(2) on a worker thread (the event loop keeps running); the new fd is CLOEXEC. */
 export async function acceptInBackground(listeningFd: number): Promise<number> {
-  const fd = await libc().acceptInBackground(listeningFd, null, null, SOCK_CLOEXEC);
+  const fd = await syscallInBackground("accept4", listeningFd, null, null, SOCK_CLOEXEC);
   if (fd < 0) throw new Error(`accept on fd ${listeningFd} failed`);
   return fd;
 }
@@ -95,7 +95,7 @@ export async function receiveConsole(listeningFd: number): Promise<{ fd: number;
   try {
     return await receiveFdInBackground(connection);
   } finally {
-    libc().close(connection);
+    syscall("close", connection);
   }
 }
 
@@ -120,7 +120,7 @@ export function sendFd(socketFd: number, fd: number, name: string): void {
   view.setInt32(12, SCM_RIGHTS, true);
   view.setInt32(16, fd, true);
   const { header, iovec } = messageHeader(payload, control);
-  check(libc().sendmsg(socketFd, header, 0), "sendmsg");
+  check(syscall("sendmsg", socketFd, header, 0), "sendmsg");
   void iovec;
 }
 
@@ -144,7 +144,7 @@ export function receiveFd(socketFd: number): { fd: number; name: string } {
   const payload = new Uint8Array(4096);
   const control = new Uint8Array(24);
   const { header, iovec } = messageHeader(payload, control);
-  const length = check(libc().recvmsg(socketFd, header, 0), "recvmsg");
+  const length = check(syscall("recvmsg", socketFd, header, 0), "recvmsg");
   void iovec;
   return receivedDescriptor(length, payload, control);
 }
@@ -156,7 +156,7 @@ export async function receiveFdInBackground(
   const payload = new Uint8Array(4096);
   const control = new Uint8Array(24);
   const { header, iovec } = messageHeader(payload, control);
-  const length = Number(await libc().recvmsgInBackground(socketFd, header, 0));
+  const length = await syscallInBackground("recvmsg", socketFd, header, 0);
   void iovec;
   if (length < 0) throw new Error(`recvmsg on fd ${socketFd} failed`);
   return receivedDescriptor(length, payload, control);

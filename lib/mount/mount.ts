@@ -70,10 +70,13 @@ export function mountOne(description: Mount, target: string): void {
  * Runs mount(2) with `directory` as the working directory, so relative lowerdirs resolve
  * inside it. A process has one working directory shared by all its threads, and Deno runs
  * file operations on helper threads: changing it for everyone, even for a microsecond,
- * could send another thread's relative path elsewhere. containerd forks a child for this
- * (`mountAt`); a Deno program cannot fork, so this thread first takes a private copy of
- * the working-directory state with unshare(CLONE_FS), then changes directory, mounts, and
- * returns to where it was. No other thread ever sees the change.
+ * could send another thread's relative path elsewhere. Docker's overlay2 (`mountFrom`) and
+ * containerd (`mountAt`) run this on a dedicated Go thread that first calls
+ * unshare(CLONE_FS) and is never reused (older containerd forked a child instead). A Deno
+ * program has no thread to spare, so the calling thread takes the private copy of its
+ * working-directory state itself, changes directory, mounts, and changes back. No other
+ * thread ever sees the change; the only lasting effect is that this thread's later
+ * chdir() calls stay its own (mini code uses absolute paths throughout).
  */
 function mountFromDirectory(
   directory: string,

@@ -45,9 +45,6 @@ export interface RegistryRequest {
 
 /** Sends registry requests with authorization, retries and redirects. */
 export class RegistryHttp {
-  /** Requests sent on the wire, by method (tests use it to see that nothing moved). */
-  readonly sent = new Map<string, number>();
-
   constructor(
     readonly authorizer: Authorizer,
     private readonly options: {
@@ -120,7 +117,6 @@ export class RegistryHttp {
       if (authorization && url.origin === request.url.origin) {
         headers.set("authorization", authorization);
       }
-      this.sent.set(method, (this.sent.get(method) ?? 0) + 1);
       const response = await fetch(url, {
         method,
         headers,

@@ -10,7 +10,9 @@
 import { isErrorCode } from "../api/errors.ts";
 import type { ContentInfo } from "../content/types.ts";
 import { isIndexType } from "../images/media_types.ts";
-import type { Descriptor } from "../images/types.ts";
+import type { Descriptor, ImageIndex, Platform } from "../images/types.ts";
+import { onlyPlatform } from "../platforms/compare.ts";
+import { formatPlatform } from "../platforms/parse.ts";
 import { isRegistryError, RegistryError } from "./errors.ts";
 import {
   appendDistributionSource,
@@ -20,6 +22,7 @@ import {
   isDocumentType,
   parseDocument,
   refKey,
+  selectManifests,
 } from "./handlers.ts";
 import { Limiter, settleAll } from "./limiter.ts";
 import { TransferTracker } from "./progress.ts";
@@ -47,6 +50,9 @@ export async function pushImage(
   const resolver = options.resolver ?? new Resolver(options);
   const tracker = options.tracker ?? new TransferTracker();
   const image = await services.images.get(localName);
+  const root = options.platform
+    ? await platformManifest(services, image.target, options.platform, localName)
+    : image.target;
   const { name, reference, repository } = resolver.locate(remote);
   const pusher = resolver.pusher(repository, { chunkSize: options.chunkSize });
   const sourceKey = distributionSourceKey(repository.endpoint.domain);
@@ -67,7 +73,7 @@ export async function pushImage(
     const document = parseDocument(descriptor, bytes);
     for (const child of childrenOf(document)) await visit(child, descriptor);
   };
-  await visit(image.target);
+  await visit(root);
 
   // 2. The blobs, several at once.
   const counts = { uploaded: 0, mounted: 0, existing: 0, bytesUploaded: 0 };
@@ -107,7 +113,31 @@ export async function pushImage(
     );
     tracker.update(key, "done", { offset: descriptor.size });
   }
-  return { name, descriptor: image.target, ...counts };
+  return { name, descriptor: root, ...counts };
+}
+
+/**
+ * With --platform, the manifest of that platform (pushed alone, under the tag) when
+ * the image is an index; a single-platform image is pushed as it is.
+ */
+async function platformManifest(
+  services: RegistryServices,
+  target: Descriptor,
+  platform: Platform,
+  localName: string,
+): Promise<Descriptor> {
+  if (!isIndexType(target.mediaType)) return target;
+  const bytes = await services.content.readAll(target.digest, MAX_MANIFEST_BYTES);
+  const index = parseDocument(target, bytes) as ImageIndex;
+  const [best] = selectManifests(index.manifests, onlyPlatform(platform), 1);
+  if (!best) {
+    throw new RegistryError(
+      "not_found",
+      `cannot push ${localName} for ${formatPlatform(platform)}: its index has no manifest ` +
+        `for that platform`,
+    );
+  }
+  return best;
 }
 
 /** The local content info of a descriptor, or a clear error when it is missing. */
@@ -126,7 +156,7 @@ async function localInfo(
       : "";
     const advice = parent && isIndexType(parent.mediaType)
       ? "the image was pulled for fewer platforms than its index lists; pull it with " +
-        "--all-platforms before pushing it"
+        "--all-platforms before pushing it, or push one platform with --platform"
       : "pull or import the image again";
     throw new RegistryError(
       "not_found",

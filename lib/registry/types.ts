@@ -50,6 +50,11 @@ export interface PushOptions extends ResolverOptions {
   resolver?: Resolver;
   /** Blobs uploaded at once; 0 = no limit (ctr's default). Default 3, dockerd's default. */
   maxConcurrentUploads?: number;
+  /**
+   * Push only this platform's manifest of an index, as the tagged root (`--platform`);
+   * the whole image when unset.
+   */
+  platform?: Platform;
   /** Upload blobs in PATCH chunks of this size; monolithic PUTs when unset. */
   chunkSize?: number;
   tracker?: TransferTracker;

@@ -15,13 +15,14 @@ import {
   runContainer,
   type RuntimeOptions,
   startContainer,
+  updateContainer,
 } from "./container.ts";
 import { execInContainer } from "./exec.ts";
 import { features, listContainers, renderList, renderPs } from "./inspect.ts";
 import { Logger } from "./log.ts";
 import { defaultSpec } from "./spec.ts";
 import { loadRecord } from "./state.ts";
-import type { Process } from "./types.ts";
+import type { LinuxResources, Process } from "./types.ts";
 import {
   commandFlags,
   type FlagValues,
@@ -52,6 +53,7 @@ commands:
   list      list containers under --root
   pause     freeze every process of a container
   resume    thaw a paused container
+  update    change a running container's resource limits
   features  print what this runtime supports (JSON)
 
 global options:
@@ -76,6 +78,55 @@ function integerFlag(value: unknown, name: string): number {
     throw new UsageError(`--${name} needs a non-negative integer`);
   }
   return number;
+}
+
+/** "64m", "1g", "4096" → bytes (runc's units.RAMInBytes, binary units); "-1" stays -1. */
+function parseBytes(text: string, name: string): number {
+  const match = /^(-1|\d+)([kmgt]?)b?$/i.exec(text.trim());
+  if (!match) throw new UsageError(`--${name} needs a byte count such as 512m, not ${text}`);
+  const powers: Record<string, number> = { "": 0, k: 1, m: 2, g: 3, t: 4 };
+  const value = Number(match[1]);
+  return value < 0 ? value : value * 1024 ** powers[match[2].toLowerCase()];
+}
+
+function integerValue(text: string, name: string): number {
+  const number = Number(text);
+  if (!Number.isInteger(number)) throw new UsageError(`--${name} needs an integer, not ${text}`);
+  return number;
+}
+
+/** `update`'s resources: --resources FILE (or - for stdin), then the single-value flags. */
+async function updateResources(values: FlagValues): Promise<LinuxResources> {
+  let resources: LinuxResources = {};
+  if (typeof values.resources === "string") {
+    const text = values.resources === "-"
+      ? await new Response(Deno.stdin.readable).text()
+      : Deno.readTextFileSync(values.resources);
+    try {
+      resources = JSON.parse(text);
+    } catch (error) {
+      throw new Error(`--resources is not valid JSON: ${(error as Error).message}`);
+    }
+  }
+  const text = (name: string) => typeof values[name] === "string" ? values[name] : undefined;
+  const memory = { ...resources.memory };
+  const cpu = { ...resources.cpu };
+  if (text("memory")) memory.limit = parseBytes(text("memory")!, "memory");
+  if (text("memory-swap")) memory.swap = parseBytes(text("memory-swap")!, "memory-swap");
+  if (text("memory-reservation")) {
+    memory.reservation = parseBytes(text("memory-reservation")!, "memory-reservation");
+  }
+  if (text("cpu-shares")) cpu.shares = integerValue(text("cpu-shares")!, "cpu-shares");
+  if (text("cpu-quota")) cpu.quota = integerValue(text("cpu-quota")!, "cpu-quota");
+  if (text("cpu-period")) cpu.period = integerValue(text("cpu-period")!, "cpu-period");
+  if (text("cpuset-cpus")) cpu.cpus = text("cpuset-cpus");
+  if (text("cpuset-mems")) cpu.mems = text("cpuset-mems");
+  if (Object.keys(memory).length > 0) resources.memory = memory;
+  if (Object.keys(cpu).length > 0) resources.cpu = cpu;
+  if (text("pids-limit")) {
+    resources.pids = { limit: integerValue(text("pids-limit")!, "pids-limit") };
+  }
+  return resources;
 }
 
 /** The process `exec` runs: --process FILE, or the container's process with overrides. */
@@ -260,6 +311,9 @@ async function dispatch(
       return 0;
     case "features":
       console.log(JSON.stringify(features(), null, 2));
+      return 0;
+    case "update":
+      updateContainer(runtime, requireId(operands, command), await updateResources(values));
       return 0;
   }
   throw new UsageError(`unknown command "${command}"`);

@@ -219,12 +219,16 @@ export async function createContainer(
       runtimeHooks,
     };
     launched.channel.send({ type: "config", config });
+    runtime.logger.debug(
+      `init ${launched.child.pid} spawned${options.prelaunched ? " early" : ""}`,
+    );
 
     cgroup.create();
     const resources = spec.linux?.resources ?? {};
     cgroup.set({ ...resources, devices: resources.devices ?? [] });
     cgroup.apply(launched.child.pid);
     launched.channel.send({ type: "go" });
+    runtime.logger.debug(`cgroup ready: ${Object.values(cgroup.location.paths)[0]}`);
 
     const record: ContainerRecord = {
       id,
@@ -239,6 +243,7 @@ export async function createContainer(
       spec,
     };
     await awaitReady(launched, record);
+    runtime.logger.debug("init ready: rootfs set up, waiting on the exec FIFO");
     launched.channel.close();
     saveRecord(runtime.root, record);
     if (options.pidFile) writeFileAtomic(absolutePath(options.pidFile), String(record.initPid));
@@ -257,24 +262,36 @@ export async function createContainer(
   }
 }
 
-/** Opens the exec FIFO: the init, blocked opening the other end, wakes up and execs. */
+/** Sleeps without yielding to the event loop: precise for sub-millisecond waits. */
+function sleepSync(milliseconds: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, milliseconds);
+}
+
+/**
+ * Opens the exec FIFO for reading: the init, blocked opening its writing end, wakes up,
+ * writes one byte and execs. We open without blocking and poll for that byte, so that an
+ * init that died instead is noticed (runc's linuxContainer.exec waits on a blocking open
+ * in a goroutine and checks the init every 100 ms). The init normally answers within a
+ * millisecond, so the first polls are short synchronous waits.
+ */
 async function releaseInit(root: string, record: ContainerRecord): Promise<void> {
   const fifoPath = execFifoPath(root, record.id);
   const fd = openFile(fifoPath, OpenFlags.RDONLY | OpenFlags.NONBLOCK | OpenFlags.CLOEXEC);
   try {
     const buffer = new Uint8Array(1);
-    for (;;) {
+    for (let attempt = 0;; attempt++) {
       let count = 0;
       try {
-        count = readFile(fd, buffer);
+        count = readFile(fd, buffer); // 0: no writer yet; EAGAIN: writer, no byte yet
       } catch (error) {
         if (!(error instanceof LinuxError && error.errno === Errno.EAGAIN)) throw error;
       }
       if (count === 1) break;
-      if (!isInitAlive(record.initPid, record.initStartTime)) {
+      if (attempt % 100 === 99 && !isInitAlive(record.initPid, record.initStartTime)) {
         throw new Error(`container ${record.id}'s init exited before it could be started`);
       }
-      await sleep(1);
+      if (attempt < 400) sleepSync(0.25);
+      else await sleep(10);
     }
   } finally {
     closeFile(fd);
@@ -478,11 +495,14 @@ export async function runContainer(
     created.child.unref();
     return 0;
   }
+  runtime.logger.debug("started");
   const stopForwarding = forwardSignals(created.record.initPid);
   const proxy = created.terminal === undefined ? undefined : proxyTerminal(created.terminal);
   const status = await created.child.status;
   await proxy;
   stopForwarding();
+  runtime.logger.debug(`container exited: ${JSON.stringify(status)}`);
   if (!options.keep) await destroyContainer(runtime, created.record);
+  runtime.logger.debug("deleted");
   return exitCodeOf(status);
 }

@@ -7,45 +7,56 @@
 
 import type { Hook, OciState } from "./types.ts";
 
-/** Runs one hook with `state` on stdin; throws when it fails or outlives its timeout. */
+/** How a hook process ended. */
+interface HookExit {
+  code: number | null;
+  signal: string | null;
+  stderr: string;
+  timedOut: boolean;
+}
+
+/**
+ * Runs one hook with `state` on stdin; throws when it fails or outlives its timeout.
+ * The hook's args[0] is its argv[0], as with execve: Docker's libnetwork-setkey hook,
+ * for one, is dockerd re-executed under another name. Deno.Command cannot set argv[0],
+ * node:child_process can (loaded only when a spec has hooks, to keep start-up small).
+ */
 export async function runHook(kind: string, hook: Hook, state: OciState): Promise<void> {
+  const { spawn } = await import("node:child_process");
   const args = hook.args && hook.args.length > 0 ? hook.args.slice(1) : [];
-  const command = new Deno.Command(hook.path, {
-    args,
-    env: hook.env ? Object.fromEntries(hook.env.map(splitVariable)) : undefined,
-    clearEnv: hook.env !== undefined,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
+  const exit = await new Promise<HookExit>((resolve, reject) => {
+    const child = spawn(hook.path, args, {
+      argv0: hook.args?.[0] ?? hook.path,
+      env: hook.env ? Object.fromEntries(hook.env.map(splitVariable)) : undefined,
+      stdio: ["pipe", "ignore", "pipe"],
+    });
+    let stderr = "";
+    let timedOut = false;
+    const timer = hook.timeout && hook.timeout > 0
+      ? setTimeout(() => {
+        timedOut = true;
+        child.kill("SIGKILL");
+      }, hook.timeout * 1000)
+      : undefined;
+    child.stderr!.on("data", (chunk: Uint8Array) => stderr += new TextDecoder().decode(chunk));
+    child.on("error", (error: Error) => {
+      clearTimeout(timer);
+      reject(new Error(`${kind} hook ${hook.path}: cannot start: ${error.message}`));
+    });
+    child.on("close", (code: number | null, signal: string | null) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stderr: stderr.trim(), timedOut });
+    });
+    child.stdin!.on("error", () => {}); // a hook that ignores stdin may close it early
+    child.stdin!.end(JSON.stringify(state));
   });
-  let child: Deno.ChildProcess;
-  try {
-    child = command.spawn();
-  } catch (error) {
-    throw new Error(`${kind} hook ${hook.path}: cannot start: ${(error as Error).message}`);
-  }
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(JSON.stringify(state))).catch(() => {});
-  await writer.close().catch(() => {});
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = hook.timeout && hook.timeout > 0
-    ? new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), hook.timeout! * 1000);
-    })
-    : undefined;
-  const output = child.output();
-  const result = await (timeout ? Promise.race([output, timeout]) : output);
-  clearTimeout(timer);
-  if (result === "timeout") {
-    child.kill("SIGKILL");
-    await output.catch(() => {});
+  if (exit.timedOut) {
     throw new Error(`${kind} hook ${hook.path} did not finish within ${hook.timeout}s`);
   }
-  if (!result.success) {
-    const stderr = new TextDecoder().decode(result.stderr).trim();
+  if (exit.code !== 0) {
+    const status = exit.signal ? `signal ${exit.signal}` : `exit status ${exit.code}`;
     throw new Error(
-      `${kind} hook ${hook.path} failed with exit status ${result.code}` +
-        (stderr ? `: ${stderr}` : ""),
+      `${kind} hook ${hook.path} failed with ${status}` + (exit.stderr ? `: ${exit.stderr}` : ""),
     );
   }
 }

@@ -25,9 +25,11 @@ export class Logger {
   log(level: LogLevel, message: string): void {
     if (severity[level] < severity[this.options.debug ? "debug" : "info"]) return;
     const time = new Date().toISOString();
+    // With --debug, the milliseconds since this process started: where the time goes.
+    const text = this.options.debug ? `[${performance.now().toFixed(1)} ms] ${message}` : message;
     const line = this.options.format === "json"
-      ? JSON.stringify({ level, msg: message, time })
-      : `time="${time}" level=${level} msg=${JSON.stringify(message)}`;
+      ? JSON.stringify({ level, msg: text, time })
+      : `time="${time}" level=${level} msg=${JSON.stringify(text)}`;
     const bytes = new TextEncoder().encode(line + "\n");
     try {
       if (this.options.path) Deno.writeFileSync(this.options.path, bytes, { append: true });

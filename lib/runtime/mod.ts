@@ -13,6 +13,7 @@ export {
   pauseContainer,
   runContainer,
   startContainer,
+  updateContainer,
 } from "./container.ts";
 export type { CreateOptions, RunOptions, RuntimeOptions } from "./container.ts";
 export { execInContainer } from "./exec.ts";

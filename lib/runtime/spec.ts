@@ -274,5 +274,15 @@ export function validateSpec(spec: Spec): string[] {
     }
   }
   validateResources(spec);
+  // Security features mini-runc does not implement: say so rather than pretend.
+  if (spec.linux?.seccomp) {
+    warnings.push("linux.seccomp is not supported by mini-runc: no seccomp filter is applied");
+  }
+  if (process.apparmorProfile) {
+    warnings.push(`process.apparmorProfile "${process.apparmorProfile}" is ignored (no AppArmor)`);
+  }
+  if (process.selinuxLabel) {
+    warnings.push(`process.selinuxLabel is ignored (no SELinux support)`);
+  }
   return warnings;
 }

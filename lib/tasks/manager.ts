@@ -527,10 +527,12 @@ export class TaskManager {
       this.options.log.warn("shim shutdown failed", { id, error: String(error) })
     );
     task.shim.close();
-    await this.#stopShimProcess(task.shimPid, id);
+    // The shim unmounted the rootfs in Delete and is on its way out: the bundle can go
+    // now. Making sure it really exits happens in the background, off the reply's path.
     await this.#removeBundle(task.bundle).catch((error) =>
       this.options.log.error("cannot remove bundle", { bundle: task.bundle, error: String(error) })
     );
+    this.#stopShimProcess(task.shimPid, id).catch(() => {});
     return { id, ...exit };
   }
 

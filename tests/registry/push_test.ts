@@ -133,7 +133,7 @@ Deno.test({
   },
 });
 
-const index = "push: a multi-platform index goes up whole; an incomplete one is refused";
+const index = "push: a multi-platform index goes up whole; a partial one is refused, or one --platform";
 Deno.test({
   name: index,
   ignore: needsRegistry(index),
@@ -179,6 +179,28 @@ Deno.test({
         RegistryError,
       );
       assertMatch(refused.message, /not in the local content store; .*--all-platforms/);
+      // With --platform, that platform's manifest alone goes up under the tag.
+      const single = await daemon.ctr([
+        "-n",
+        "partial",
+        "images",
+        "push",
+        "--platform",
+        "linux/amd64",
+        `${target.host}/multi/amd64-only:v1`,
+        local,
+      ]);
+      assertEquals(single.code, 0, single.stderr);
+      const singleRaw = await skopeo([
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+        `docker://${target.host}/multi/amd64-only:v1`,
+      ]);
+      assertEquals(
+        `sha256:${createHash("sha256").update(singleRaw).digest("hex")}`,
+        image.manifests[0].descriptor.digest,
+      );
     } finally {
       everything.close();
       partial.close();

@@ -136,3 +136,53 @@ Deno.test({ name: "pause freezes and resume thaws the container", ignore }, asyn
     await fixture.cleanup();
   }
 });
+
+Deno.test({ name: "update changes a running container's limits", ignore }, async () => {
+  const fixture = await RuntimeFixture.create();
+  try {
+    const mib = 1024 * 1024;
+    const bundle = await fixture.bundle("u", (spec) => {
+      spec.process!.args = ["sleep", "1000"];
+      spec.linux!.resources = { memory: { limit: 64 * mib, swap: 64 * mib }, pids: { limit: 10 } };
+    });
+    const output = `${fixture.base}/u.out`;
+    await fixture.run(["run", "-d", "--bundle", bundle, "u"], { outputFile: output });
+    const record = await fixture.record("u");
+    // Growing both limits needs memsw written first on v1: the runtime must order it.
+    const flags = await fixture.run([
+      "update",
+      "--memory",
+      "128m",
+      "--memory-swap",
+      "256m",
+      "--pids-limit",
+      "50",
+      "u",
+    ]);
+    assertEquals(flags.code, 0, flags.stderr);
+    const viaStdin = await fixture.run(["update", "--resources", "-", "u"], {
+      stdin: JSON.stringify({ cpu: { shares: 256 } }),
+    });
+    assertEquals(viaStdin.code, 0, viaStdin.stderr);
+    const paths = record.cgroup.paths;
+    if (isCgroup2UnifiedMode()) {
+      assertEquals(read(paths.unified, "memory.max"), String(128 * mib));
+      assertEquals(read(paths.unified, "memory.swap.max"), String(128 * mib));
+      assertEquals(read(paths.unified, "pids.max"), "50");
+    } else {
+      assertEquals(read(paths.memory, "memory.limit_in_bytes"), String(128 * mib));
+      assertEquals(read(paths.memory, "memory.memsw.limit_in_bytes"), String(256 * mib));
+      assertEquals(read(paths.pids, "pids.max"), "50");
+      assertEquals(read(paths.cpu, "cpu.shares"), "256");
+    }
+    const saved = await fixture.record("u");
+    assertEquals(saved.spec.linux!.resources!.memory!.limit, 128 * mib);
+    const refused = await fixture.run(["update", "--pids-limit", "-7", "u"]);
+    assertEquals(refused.code, 1);
+    assertStringIncludes(refused.stderr, "pids.limit");
+    assertEquals((await fixture.run(["delete", "-f", "u"])).code, 0);
+    assertEquals(leftovers(fixture.root, record, fixture.base), []);
+  } finally {
+    await fixture.cleanup();
+  }
+});

@@ -84,3 +84,37 @@ Deno.test({ name: "a failing createRuntime hook aborts create", ignore }, async 
     await fixture.cleanup();
   }
 });
+
+Deno.test(
+  { name: "a hook gets args[0] as its argv[0], and its env and timeout", ignore },
+  async () => {
+    const fixture = await RuntimeFixture.create();
+    try {
+      const seen = `${fixture.base}/argv0`;
+      const bundle = await fixture.bundle("b", (spec) => {
+        spec.process!.args = ["true"];
+        spec.hooks = {
+          // Like Docker's libnetwork-setkey hook: a program that dispatches on argv[0].
+          createRuntime: [{
+            path: "/bin/sh",
+            args: ["setkey-like-name", "-c", `echo "$0 $HOOK_VAR" > ${seen}`],
+            env: ["HOOK_VAR=from-spec"],
+          }],
+        };
+      });
+      const result = await fixture.run(["run", "--bundle", bundle, "h3"]);
+      assertEquals(result.code, 0, result.stderr);
+      assertEquals(await Deno.readTextFile(seen), "setkey-like-name from-spec\n");
+
+      const slow = await fixture.bundle("slow", (spec) => {
+        spec.hooks = { prestart: [{ path: "/bin/sleep", args: ["sleep", "30"], timeout: 1 }] };
+      });
+      const timedOut = await fixture.run(["create", "--bundle", slow, "h4"]);
+      assertEquals(timedOut.code, 1);
+      assertStringIncludes(timedOut.stderr, "prestart hook /bin/sleep did not finish within 1s");
+      assertEquals((await fixture.run(["list", "-q"])).stdout, "");
+    } finally {
+      await fixture.cleanup();
+    }
+  },
+);

@@ -8,6 +8,7 @@ import { missingTool, requirements } from "../helpers/requirements.ts";
 import { capabilityMask, capabilityNumber } from "../../lib/linux/capabilities.ts";
 import { readMountInfo } from "../../lib/linux/mountinfo.ts";
 import type { Spec } from "../../lib/runtime/types.ts";
+import { isCgroup2UnifiedMode } from "../../lib/runtime/cgroups/mod.ts";
 import { needsContainers, RuntimeFixture } from "./support.ts";
 
 const ignore = needsContainers("mini-runc isolation");
@@ -342,6 +343,33 @@ Deno.test({ name: "namespaces given by path are joined", ignore }, async () => {
     assertEquals(lines[4], "first-box");
     assertEquals(lines[5], "1"); // first's sleep is visible: same PID namespace
     assertEquals((await fixture.run(["delete", "--force", "first"])).code, 0);
+  } finally {
+    await fixture.cleanup();
+  }
+});
+
+Deno.test({
+  name: "the devices cgroup (v1) denies a disk even to root with CAP_MKNOD",
+  ignore: ignore || isCgroup2UnifiedMode(),
+}, async () => {
+  const fixture = await RuntimeFixture.create();
+  try {
+    // The host's root filesystem device, "major:minor" from mountinfo.
+    const rootLine = Deno.readTextFileSync("/proc/self/mountinfo").split("\n")
+      .find((line) => line.split(" ")[4] === "/")!;
+    const [major, minor] = rootLine.split(" ")[2].split(":");
+    const result = await runScript(
+      fixture,
+      "dev1",
+      `mknod /dev/disk b ${major} ${minor} && head -c 1 /dev/disk 2>&1; echo; head -c 1 /dev/zero | wc -c`,
+      (spec) => {
+        const caps = [...spec.process!.capabilities!.bounding!, "CAP_MKNOD"];
+        spec.process!.capabilities = { bounding: caps, effective: caps, permitted: caps };
+      },
+    );
+    const [disk, zero] = result.stdout.trim().split("\n").filter((line) => line !== "");
+    assertStringIncludes(disk, "Operation not permitted");
+    assertEquals(zero.trim(), "1"); // allowed devices still work
   } finally {
     await fixture.cleanup();
   }

@@ -14,6 +14,7 @@ import { DEFAULT_RUNTIME_BINARY } from "../../lib/tasks/manager.ts";
 import {
   buildBusyboxRootfs,
   cgroupsLeft,
+  killCgroupProcesses,
   mountsUnder,
   processGone,
   removeNamespaceCgroups,
@@ -141,6 +142,8 @@ export class ShimFixture {
       for (const cgroup of cgroupsLeft(this.namespace, this.id)) found.push(`cgroup ${cgroup}`);
     } finally {
       if (!processGone(this.shim.pid)) Deno.kill(this.shim.pid, "SIGKILL");
+      // A test that failed half-way may leave container processes: end them by pid.
+      await killCgroupProcesses(this.namespace);
       for (const mount of mountsUnder(this.base).reverse()) {
         await new Deno.Command("umount", { args: ["-l", mount] }).output();
       }

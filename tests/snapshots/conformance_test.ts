@@ -17,6 +17,7 @@ snapshotterSuite("in-process", ignore("snapshotter conformance (in-process)"), a
   const store = openSnapshotStore(db, join(base, "overlayfs"));
   let namespaceNumber = 0;
   return {
+    snapshotsDirectory: store.backend.snapshotsDirectory,
     context: () => ({
       snapshots: store.forNamespace(`case-${++namespaceNumber}`),
       otherNamespace: store.forNamespace(`case-${namespaceNumber}-other`),
@@ -37,6 +38,7 @@ snapshotterSuite(
     const clients: ReturnType<TestContainerd["client"]>[] = [];
     let namespaceNumber = 0;
     return {
+      snapshotsDirectory: join(rootPaths(daemon.paths.root).overlayfs, "snapshots"),
       context: () => {
         const mine = daemon.client(`case-${++namespaceNumber}`);
         const other = daemon.client(`case-${namespaceNumber}-other`);

@@ -8,9 +8,28 @@ import { withTempMount } from "../../lib/mount/temp.ts";
 import type { Mount } from "../../lib/mount/types.ts";
 import { AssertionError } from "../helpers/assert.ts";
 
+let mountParent: string | undefined;
+
+/**
+ * A directory of this test process under which its temporary mounts go, so checks for
+ * leftovers look only at this process's mounts (tests of other files run in parallel).
+ */
+export function testMountParent(): string {
+  if (mountParent === undefined) {
+    const parent = Deno.makeTempDirSync({ prefix: "mini-test-mounts-" });
+    mountParent = parent;
+    globalThis.addEventListener("unload", () => {
+      try {
+        Deno.removeSync(parent);
+      } catch { /* not empty: a mount was left behind, and a test said so */ }
+    });
+  }
+  return mountParent;
+}
+
 /** Mounts `mounts` on a temp dir for the duration of `work`. */
 export async function withMounted<T>(mounts: Mount[], work: (root: string) => Promise<T>) {
-  return await withTempMount(mounts, work);
+  return await withTempMount(mounts, work, { parent: testMountParent() });
 }
 
 /** Writes files (path → content) under `root`, creating parent directories. */
@@ -39,14 +58,17 @@ export async function readOptional(path: string): Promise<string | undefined> {
   }
 }
 
-/** Mount points of this process whose path contains `fragment`. */
+/** Mounts whose mount point, or whose options (an overlay's layer paths), contain `fragment`. */
 export function mountsContaining(fragment: string): string[] {
-  return readMountInfo().map((mount) => mount.mountPoint).filter((point) =>
-    point.includes(fragment)
-  );
+  return readMountInfo()
+    .filter((mount) =>
+      mount.mountPoint.includes(fragment) || mount.superOptions.includes(fragment) ||
+      mount.source.includes(fragment)
+    )
+    .map((mount) => mount.mountPoint);
 }
 
-/** Fails when a mount whose path contains `fragment` is still there. */
+/** Fails when a mount at, or made of directories under, a path containing `fragment` is left. */
 export function assertNoMountsUnder(fragment: string): void {
   const left = mountsContaining(fragment);
   if (left.length > 0) throw new AssertionError(`mounts left behind: ${left.join(", ")}`);

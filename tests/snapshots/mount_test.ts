@@ -129,10 +129,10 @@ Deno.test({
       // Unmounting what is not mounted is not an error.
       await unmountAll(join(base, "ro"));
       await unmountAll(join(base, "does-not-exist"));
+      assertNoMountsUnder(base);
     } finally {
       await Deno.remove(base, { recursive: true });
     }
-    assertNoMountsUnder("mini-mount-test-");
   },
 });
 
@@ -171,10 +171,10 @@ Deno.test({
       );
       assert(seen !== "" && !isMountPoint(seen));
       await assertRejects(() => Deno.stat(seen), Deno.errors.NotFound);
+      assertNoMountsUnder(base);
     } finally {
       await Deno.remove(base, { recursive: true });
     }
-    assertNoMountsUnder("mini-mount-test-");
   },
 });
 
@@ -217,9 +217,9 @@ Deno.test({
       } finally {
         unmount(join(base, "merged"));
       }
+      assertNoMountsUnder(base);
     } finally {
       await Deno.remove(base, { recursive: true });
     }
-    assertNoMountsUnder("mini-mount-test-");
   },
 });

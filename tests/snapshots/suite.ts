@@ -20,6 +20,7 @@ import {
   assertNoMountsUnder,
   listNames,
   readOptional,
+  testMountParent,
   withMounted,
   writeFiles,
   writeIntoSnapshot,
@@ -283,7 +284,7 @@ const cases: Case[] = [
 ];
 
 async function checkDeepMount(mounts: Mount[], layers: number, writable: boolean) {
-  const target = await Deno.makeTempDir({ prefix: "mini-deep-" });
+  const target = await Deno.makeTempDir({ prefix: "mini-deep-", dir: testMountParent() });
   const cwd = Deno.cwd();
   try {
     mountAll(mounts, target);
@@ -310,22 +311,26 @@ async function checkDeepMount(mounts: Mount[], layers: number, writable: boolean
 export function snapshotterSuite(
   name: string,
   ignore: boolean,
-  open: () => Promise<{ context: () => SuiteContext; close: () => Promise<void> }>,
+  open: () => Promise<{
+    context: () => SuiteContext;
+    close: () => Promise<void>;
+    snapshotsDirectory: string;
+  }>,
 ): void {
   Deno.test({
     name: `snapshotter conformance (${name})`,
     ignore,
     async fn(test) {
-      const { context, close } = await open();
+      const { context, close, snapshotsDirectory } = await open();
       try {
         for (const [caseName, run] of cases) {
           await test.step(caseName, () => run(context()));
         }
+        assertNoMountsUnder(snapshotsDirectory);
+        assertNoMountsUnder(testMountParent());
       } finally {
         await close();
       }
-      assertNoMountsUnder("mini-mount-");
-      assertNoMountsUnder("mini-deep-");
     },
   });
 }

@@ -177,3 +177,41 @@ Deno.test({
     await cleanupDaemon(daemon, namespace);
   }
 });
+
+Deno.test({
+  name: "restart: SIGTERM stops the daemon despite waiting clients; containers keep running",
+  ignore,
+}, async () => {
+  const namespace = uniqueNamespace();
+  const daemon = await daemonWithBusybox(namespace);
+  let client = daemon.client(namespace);
+  try {
+    const pid = await runDetached(client, "steady", "sleep", "1000");
+    // A client waiting for the exit and another one listening to events.
+    const waiting = client.tasks.wait("steady").then(() => "exited", (error) => String(error));
+    const subscription = await client.events.subscribe([`namespace==${namespace}`]);
+    const listening = (async () => {
+      for await (const _ of subscription) { /* nothing will come */ }
+      return "ended";
+    })().catch((error) => String(error));
+
+    await daemon.kill("SIGTERM");
+    assert((await waiting).includes("unavailable") || (await waiting).includes("shutting down"));
+    await listening;
+    assert(!processGone(pid), "the container outlives a daemon stop");
+    assert(!processGone(shimPidOf(daemon, namespace, "steady")), "so does its shim");
+    closeOnce(client);
+
+    await daemon.restart();
+    client = daemon.client(namespace);
+    assertEquals((await client.tasks.get("steady")).status, "running");
+    const exited = client.tasks.wait("steady");
+    await client.tasks.kill("steady", 9);
+    assertEquals((await exited).exitStatus, 137);
+    await client.tasks.delete("steady");
+    assertEquals(leftovers(daemon, namespace, "steady"), []);
+  } finally {
+    closeOnce(client);
+    await cleanupDaemon(daemon, namespace);
+  }
+});

@@ -213,6 +213,12 @@ export class TextSink {
  * parent cgroups. Safe to call when the test already cleaned up.
  */
 export async function cleanupDaemon(daemon: TestContainerd, namespace: string): Promise<void> {
+  // A test that failed while its daemon was down: bring it back, it finds its shims.
+  try {
+    daemon.pid;
+  } catch {
+    await daemon.restart().catch(() => {});
+  }
   const client = daemon.client(namespace);
   try {
     for (const task of await client.tasks.list().catch(() => [])) {
@@ -231,11 +237,67 @@ export async function cleanupDaemon(daemon: TestContainerd, namespace: string): 
     }
   } finally {
     client.close();
+    // Last resort for a test that failed half-way: end every shim of this daemon and
+    // every process left in the namespace's cgroups, by pid.
+    killShimsOf(daemon.paths.address);
+    await killCgroupProcesses(namespace);
     // Never remove a directory through a live mount.
     for (const mount of mountsUnder(daemon.paths.base).reverse()) {
       await new Deno.Command("umount", { args: ["-l", mount] }).output().catch(() => {});
     }
     await daemon.cleanup();
     removeNamespaceCgroups(namespace);
+  }
+}
+
+/** Kills every mini-containerd-shim started for the daemon at `address`. */
+function killShimsOf(address: string): void {
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const argv = commandLine(Number(entry.name));
+      if (
+        argv.some((part) => part.includes("mini_containerd_shim")) &&
+        argv[argv.indexOf("-address") + 1] === address
+      ) {
+        killQuietly(Number(entry.name));
+      }
+    } catch { /* exited meanwhile */ }
+  }
+}
+
+/** Kills what is left in `/<namespace>/*` cgroups and removes those cgroups. */
+export async function killCgroupProcesses(namespace: string): Promise<void> {
+  const parents = new Set(
+    Object.values(cgroupManagerFor("x", `/${namespace}/x`).location.paths).map((directory) =>
+      directory.slice(0, directory.lastIndexOf("/"))
+    ),
+  );
+  for (const parent of parents) {
+    let children: string[] = [];
+    try {
+      children = [...Deno.readDirSync(parent)].filter((entry) => entry.isDirectory).map((entry) =>
+        join(parent, entry.name)
+      );
+    } catch {
+      continue;
+    }
+    for (const child of children) {
+      try {
+        for (const pid of Deno.readTextFileSync(join(child, "cgroup.procs")).split("\n")) {
+          if (pid !== "") killQuietly(Number(pid));
+        }
+      } catch { /* gone */ }
+    }
+    for (const child of children) {
+      await waitUntil(`${child} is empty`, () => {
+        try {
+          Deno.removeSync(child);
+          return true;
+        } catch {
+          return !exists(child);
+        }
+      }, 5_000).catch(() => {});
+    }
   }
 }

@@ -2,6 +2,9 @@
 // busybox base (lib/base_image) plus layers made of a few files, with correct (or, on
 // purpose, wrong) diffIDs in the config.
 
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { pack } from "tar-stream";
 import { buildBaseImage } from "../../lib/base_image/build.ts";
 import { buildLayer } from "../../lib/base_image/layer.ts";
 import type { RootfsEntry } from "../../lib/base_image/types.ts";
@@ -55,6 +58,31 @@ export async function layerOf(files: Record<string, string>): Promise<TestLayer>
   return { blob: built.blob, digest: built.digest, diffId: built.diffId };
 }
 
+/** A layer from raw tar headers (for hostile layers: devices, `..` names...). */
+export async function rawLayer(headers: Headers[]): Promise<TestLayer> {
+  const packer = pack();
+  const chunks: Uint8Array[] = [];
+  const collecting = (async () => {
+    for await (const chunk of packer) chunks.push(chunk as Uint8Array);
+  })();
+  for (const header of headers) {
+    await new Promise<void>((resolve, reject) =>
+      packer.entry(
+        header,
+        header.type === "file" ? "x" : "",
+        (error) => error ? reject(error) : resolve(),
+      )
+    );
+  }
+  packer.finalize();
+  await collecting;
+  const tar = new Uint8Array(await new Blob(chunks as BlobPart[]).arrayBuffer());
+  const blob = new Uint8Array(gzipSync(tar));
+  return { blob, digest: sha256Digest(blob), diffId: sha256Digest(tar) };
+}
+
+type Headers = Parameters<ReturnType<typeof pack>["entry"]>[0];
+
 /** The busybox base layer as a TestLayer. */
 export async function busyboxLayer(): Promise<TestLayer> {
   const base = await buildBaseImage();
@@ -65,45 +93,29 @@ export async function busyboxLayer(): Promise<TestLayer> {
   };
 }
 
-async function writeBlob(
-  client: ContainerdClient,
-  lease: string,
-  bytes: Uint8Array,
-  labels: Record<string, string> = {},
-): Promise<string> {
-  const digest = sha256Digest(bytes);
-  await client.content.withLease(lease).write(new Uint8Array(bytes), {
-    ref: `test-${digest}`,
-    expected: digest,
-    total: bytes.byteLength,
-    labels,
-  });
-  return digest;
+/** An image as blobs in memory, before it goes anywhere. */
+export interface BuiltImage extends TestImage {
+  blobs: Map<string, Uint8Array>;
 }
 
 /**
- * Pushes `layers` and a config/manifest for them, and names the image. `diffIds`
- * overrides the config's rootfs.diff_ids (to build a lying image).
+ * Builds the config and manifest for `layers`. `diffIds` overrides the config's
+ * rootfs.diff_ids (to build a lying image).
  */
-export async function pushImage(
-  client: ContainerdClient,
+export function buildImage(
   name: string,
   layers: TestLayer[],
   options: { diffIds?: string[]; os?: string; architecture?: string } = {},
-): Promise<TestImage> {
-  // Like an import: blobs are written under a lease (nothing references them yet), the
-  // manifest carries gc.ref labels to its config and layers, and the image record then
-  // keeps the whole tree once the lease is gone.
-  const lease = (await client.leases.create({ expiresInMs: 10 * 60 * 1000 })).id;
-  const layerDescriptors: Descriptor[] = [];
-  for (const layer of layers) {
-    await writeBlob(client, lease, layer.blob);
-    layerDescriptors.push({
+): BuiltImage {
+  const blobs = new Map<string, Uint8Array>();
+  const layerDescriptors: Descriptor[] = layers.map((layer) => {
+    blobs.set(layer.digest, layer.blob);
+    return {
       mediaType: MediaTypes.ociLayerGzip,
       digest: layer.digest,
       size: layer.blob.byteLength,
-    });
-  }
+    };
+  });
   const diffIds = options.diffIds ?? layers.map((layer) => layer.diffId);
   const config: ImageConfig = {
     architecture: options.architecture ?? "amd64",
@@ -114,9 +126,10 @@ export async function pushImage(
   const configBytes = encoder.encode(JSON.stringify(config));
   const configDescriptor: Descriptor = {
     mediaType: MediaTypes.ociConfig,
-    digest: await writeBlob(client, lease, configBytes),
+    digest: sha256Digest(configBytes),
     size: configBytes.byteLength,
   };
+  blobs.set(configDescriptor.digest, configBytes);
   const manifest: ImageManifest = {
     schemaVersion: 2,
     mediaType: MediaTypes.ociManifest,
@@ -126,21 +139,67 @@ export async function pushImage(
   const manifestBytes = encoder.encode(JSON.stringify(manifest));
   const manifestDescriptor: Descriptor = {
     mediaType: MediaTypes.ociManifest,
-    digest: await writeBlob(
-      client,
-      lease,
-      manifestBytes,
-      childGcLabels([configDescriptor, ...layerDescriptors]),
-    ),
+    digest: sha256Digest(manifestBytes),
     size: manifestBytes.byteLength,
   };
-  await client.images.put({ name, target: manifestDescriptor });
-  await client.leases.delete(lease);
+  blobs.set(manifestDescriptor.digest, manifestBytes);
   return {
     name,
     manifest: manifestDescriptor,
     config: configDescriptor,
     layers: layerDescriptors,
     diffIds,
+    blobs,
   };
+}
+
+/**
+ * Pushes an image into the daemon like an import does: blobs are written under a lease
+ * (nothing references them yet), the manifest carries gc.ref labels to its config and
+ * layers, and the image record keeps the whole tree once the lease is gone.
+ */
+export async function pushImage(
+  client: ContainerdClient,
+  name: string,
+  layers: TestLayer[],
+  options: { diffIds?: string[]; os?: string; architecture?: string } = {},
+): Promise<TestImage> {
+  const image = buildImage(name, layers, options);
+  const lease = (await client.leases.create({ expiresInMs: 10 * 60 * 1000 })).id;
+  for (const [digest, bytes] of image.blobs) {
+    const labels = digest === image.manifest.digest
+      ? childGcLabels([image.config, ...image.layers])
+      : {};
+    await client.content.withLease(lease).write(new Uint8Array(bytes), {
+      ref: `test-${digest}`,
+      expected: digest,
+      total: bytes.byteLength,
+      labels,
+    });
+  }
+  await client.images.put({ name, target: image.manifest });
+  await client.leases.delete(lease);
+  return image;
+}
+
+/** Writes the image as an OCI image layout directory, tagged `tag` (what umoci reads). */
+export async function writeOciLayout(directory: string, image: BuiltImage, tag: string) {
+  await Deno.mkdir(join(directory, "blobs/sha256"), { recursive: true });
+  for (const [digest, bytes] of image.blobs) {
+    await Deno.writeFile(join(directory, "blobs/sha256", digest.slice("sha256:".length)), bytes);
+  }
+  await Deno.writeTextFile(
+    join(directory, "oci-layout"),
+    JSON.stringify({ imageLayoutVersion: "1.0.0" }),
+  );
+  await Deno.writeTextFile(
+    join(directory, "index.json"),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [{
+        ...image.manifest,
+        annotations: { "org.opencontainers.image.ref.name": tag },
+      }],
+    }),
+  );
 }

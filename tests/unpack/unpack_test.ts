@@ -10,8 +10,14 @@ import { unpackImage } from "../../lib/unpack/mod.ts";
 import { assert, assertEquals, assertMatch, assertRejects } from "../helpers/assert.ts";
 import { TestContainerd } from "../helpers/containerd.ts";
 import { missingOverlay, missingRoot, missingTool, requirements } from "../helpers/requirements.ts";
-import { assertNoMountsUnder, listNames, readOptional, withMounted } from "../snapshots/helpers.ts";
-import { busyboxLayer, layerOf, pushImage } from "./image_builder.ts";
+import {
+  assertNoMountsUnder,
+  listNames,
+  readOptional,
+  testMountParent,
+  withMounted,
+} from "../snapshots/helpers.ts";
+import { busyboxLayer, layerOf, pushImage, rawLayer } from "./image_builder.ts";
 
 const ignore = (name: string) =>
   requirements(name, missingRoot(), missingOverlay(), missingTool("busybox"));
@@ -85,11 +91,12 @@ Deno.test({
       );
       await client.images.delete(imageB.name, { sync: true });
       assertEquals(await snapshots.walk(), []);
+      assertNoMountsUnder(daemon.paths.base);
+      assertNoMountsUnder(testMountParent());
     } finally {
       client.close();
       await daemon.cleanup();
     }
-    assertNoMountsUnder("mini-mount-");
   },
 });
 
@@ -119,6 +126,39 @@ Deno.test({
       });
       const mismatch = await assertRejects(() => unpackImage(client, short.name), ApiError);
       assertMatch(mismatch.message, /2 layers but the config lists 1/);
+    } finally {
+      client.close();
+      await daemon.cleanup();
+    }
+  },
+});
+
+Deno.test({
+  name: "unpack: a hostile layer is refused, leaves nothing behind, and the daemon stays up",
+  ignore: ignore("unpack: hostile layer"),
+  async fn() {
+    const daemon = await TestContainerd.start();
+    const client = daemon.client();
+    try {
+      const base = await layerOf({ "etc/base": "base\n" });
+      const cases = [
+        [{ name: "dev/disk", type: "block-device", devmajor: 8, devminor: 0, mode: 0o600 }],
+        [{ name: "../../escaped", type: "file", size: 1, mode: 0o644 }],
+      ] as const;
+      for (const [index, headers] of cases.entries()) {
+        const hostile = await rawLayer([...headers]);
+        const name = `example.com/hostile:${index}`;
+        await pushImage(client, name, [base, hostile]);
+        const error = await assertRejects(() => unpackImage(client, name), ApiError);
+        assertEquals(error.code, "invalid_argument", error.message);
+        const left = await client.snapshots().walk();
+        assertEquals(left.map((info) => info.name), [base.diffId], "only the good base layer");
+      }
+      await assertRejects(
+        () => Deno.stat(join(daemon.paths.base, "escaped")),
+        Deno.errors.NotFound,
+      );
+      assertEquals((await client.version()).revision, "mini");
     } finally {
       client.close();
       await daemon.cleanup();
@@ -168,6 +208,62 @@ Deno.test({
       await withMounted(again, async (root) => {
         assertEquals(await Deno.readTextFile(join(root, "srv/written")), "rw\n");
       });
+    } finally {
+      client.close();
+      await daemon.cleanup();
+    }
+  },
+});
+
+Deno.test({
+  name: "unpack: an image of 128 layers unpacks, mounts and runs busybox",
+  ignore: requirements(
+    "unpack: 128 layers",
+    missingRoot(),
+    missingOverlay(),
+    missingTool("busybox"),
+    missingTool("chroot"),
+  ),
+  async fn() {
+    const daemon = await TestContainerd.start();
+    const client = daemon.client();
+    const target = join(daemon.paths.base, "deep");
+    try {
+      await Deno.mkdir(target);
+      const layers = [await busyboxLayer()];
+      for (let index = 1; index < 128; index++) {
+        layers.push(await layerOf({ [`layers/${index}`]: `${index}\n`, "top": `${index}\n` }));
+      }
+      const image = await pushImage(client, "example.com/deep:128", layers);
+      const mounted = await daemon.ctr(["images", "mount", image.name, target]);
+      assertEquals(mounted.code, 0, mounted.stderr);
+      try {
+        assertEquals((await client.snapshots().walk(["kind==committed"])).length, 128);
+        // Run a program from the 128-layer root: busybox from the bottom layer reads
+        // files from every layer above it.
+        const run = await new Deno.Command("chroot", {
+          args: [
+            target,
+            "/bin/sh",
+            "-c",
+            "cat /top; ls /layers | wc -l; cat /layers/1 /layers/127",
+          ],
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        assertEquals(new TextDecoder().decode(run.stderr), "");
+        assertEquals(new TextDecoder().decode(run.stdout).split("\n").map((line) => line.trim()), [
+          "127",
+          "127",
+          "1",
+          "127",
+          "",
+        ]);
+      } finally {
+        const unmounted = await daemon.ctr(["images", "unmount", "--rm", target]);
+        assertEquals(unmounted.code, 0, unmounted.stderr);
+      }
+      assertNoMountsUnder(target);
     } finally {
       client.close();
       await daemon.cleanup();

@@ -36,6 +36,10 @@ export const imagesMountSubcommand: CtrSubcommand = {
       throw new UsageError("please provide an image reference and a target path to mount");
     }
     const target = resolve(targetArgument);
+    const targetInfo = await Deno.stat(target).catch(() => undefined);
+    if (!targetInfo?.isDirectory) {
+      throw new UsageError(`mount target ${target} is not a directory: create it first (mkdir -p)`);
+    }
     const snapshotter = values.snapshotter ?? OVERLAYFS;
     const { chainId } = await unpackImage(client, imageName, {
       platform: values.platform,

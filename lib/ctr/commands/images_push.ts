@@ -5,6 +5,7 @@
 // Mirrors containerd's `cmd/ctr/commands/images/push.go`.
 
 import { parseArgs } from "node:util";
+import { parsePlatform } from "../../platforms/parse.ts";
 import { normalizeReference } from "../../reference/normalize.ts";
 import { defaultCredentialsLookup } from "../../registry/credentials.ts";
 import { TransferTracker } from "../../registry/progress.ts";
@@ -22,6 +23,7 @@ Registries on localhost, 127.0.0.1 and [::1] get plain HTTP.
 Options:
   --plain-http                          use HTTP instead of HTTPS
   --user, -u USER:PASSWORD              registry credentials (else the Docker config.json)
+  --platform P                          push only platform P's manifest of an index, under the tag
   --max-concurrent-uploaded-layers N    blobs uploaded at once (default 0: no limit, as ctr)
   --chunk-size BYTES                    upload blobs in PATCH chunks of this size`;
 
@@ -38,6 +40,7 @@ export const pushSubcommand: CtrSubcommand = {
         options: {
           "plain-http": { type: "boolean" },
           user: { type: "string", short: "u" },
+          platform: { type: "string" },
           "max-concurrent-uploaded-layers": { type: "string" },
           "chunk-size": { type: "string" },
           help: { type: "boolean", short: "h" },
@@ -72,6 +75,7 @@ export const pushSubcommand: CtrSubcommand = {
         plainHttp: values["plain-http"],
         credentials: defaultCredentialsLookup({ user: values.user }),
         maxConcurrentUploads: concurrency,
+        platform: values.platform ? parsePlatform(values.platform) : undefined,
         chunkSize,
         tracker,
       });

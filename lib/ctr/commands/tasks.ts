@@ -26,8 +26,9 @@ async function attachAndWait(
   id: string,
   steps: { register: (fifos: FifoSet) => Promise<void>; start?: () => Promise<void> },
   execId?: string,
+  withStdin = true,
 ): Promise<number> {
-  const fifos = await FifoSet.create(execId ?? id, { stdin: true });
+  const fifos = await FifoSet.create(execId ?? id, { stdin: withStdin });
   const io = new AttachedIo(fifos, {
     stdin: Deno.stdin.readable,
     stdout: Deno.stdout.writable,
@@ -270,9 +271,17 @@ export const tasksCommand = commandGroup(
       async run(args, { client }) {
         const [id] = args;
         if (!id) throw new UsageError("container ID must be provided");
-        return await attachAndWait(client, id, {
-          register: (fifos) => client.tasks.attach(id, fifos.stdio),
-        });
+        // A task started without stdin (-d) has none to attach to.
+        const task = await client.tasks.get(id);
+        return await attachAndWait(
+          client,
+          id,
+          {
+            register: (fifos) => client.tasks.attach(id, fifos.stdio),
+          },
+          undefined,
+          Boolean(task.stdio.stdin),
+        );
       },
     },
     {

@@ -4,7 +4,8 @@
 export type { CgroupManager } from "./types.ts";
 export { isCgroup2UnifiedMode } from "./paths.ts";
 export { deviceRuleText } from "./v1.ts";
-export { sharesToWeight, swapToV2 } from "./v2.ts";
+export { CgroupV2, sharesToWeight, swapToV2 } from "./v2.ts";
+export { CgroupV1 } from "./v1.ts";
 
 import type { CgroupLocation } from "../types.ts";
 import { innerPath, isCgroup2UnifiedMode } from "./paths.ts";

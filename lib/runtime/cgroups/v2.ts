@@ -42,7 +42,11 @@ function sleepSync(milliseconds: number): void {
 
 /** A container's cgroup on a v2 host. */
 export class CgroupV2 implements CgroupManager {
-  constructor(readonly location: CgroupLocation) {}
+  /** `mountRoot`: where the cgroup2 hierarchy is mounted (tests mount a second view). */
+  constructor(
+    readonly location: CgroupLocation,
+    private readonly mountRoot: string = unifiedMountPoint,
+  ) {}
 
   /** Locates the container's directory for `cgroupsPath` (not created yet). */
   static locate(inner: string): CgroupV2 {
@@ -54,20 +58,21 @@ export class CgroupV2 implements CgroupManager {
   }
 
   create(): void {
-    const created = makeCgroupDirectories(unifiedMountPoint, this.#path);
+    const created = makeCgroupDirectories(this.mountRoot, this.#path);
     this.location.created.push(...created);
     // Every ancestor must delegate the controllers to its children.
-    const parts = this.#path.slice(unifiedMountPoint.length).split("/").filter((p) => p !== "");
-    let current = unifiedMountPoint;
+    const parts = this.#path.slice(this.mountRoot.length).split("/").filter((p) => p !== "");
+    let current = this.mountRoot;
     for (const part of parts) {
       const available = readCgroupFile(current, "cgroup.controllers").split(" ")
         .filter((name) => ["cpu", "cpuset", "memory", "pids", "io"].includes(name));
-      if (available.length > 0) {
-        writeCgroupFile(
-          current,
-          "cgroup.subtree_control",
-          available.map((name) => `+${name}`).join(" "),
-        );
+      for (const name of available) {
+        try {
+          writeCgroupFile(current, "cgroup.subtree_control", `+${name}`);
+        } catch {
+          // Not delegable here (e.g. cpu with realtime tasks): its limit files will be
+          // missing, and setting a limit for it fails with a message naming the file.
+        }
       }
       current = `${current}/${part}`;
     }

@@ -13,8 +13,8 @@
 
 import { CloneFlags, namespaceKinds, setns, unshare } from "../../linux/namespaces.ts";
 import { closeFile, openFile, openFileAt, OpenFlags, writeAll } from "../../linux/files.ts";
-import { chdir, setdomainname, sethostname } from "../../linux/identity.ts";
-import { libc } from "../../linux/libc.ts";
+import { chdir, getpid, setdomainname, sethostname } from "../../linux/identity.ts";
+import { loadLibc } from "../../linux/libc.ts";
 import type { InitConfig, LinuxNamespace } from "../types.ts";
 import { SyncChannel } from "./sync.ts";
 import { prepareRootfs } from "./rootfs.ts";
@@ -95,7 +95,7 @@ function createContainer(config: InitConfig, channel: SyncChannel): () => void {
 }
 
 function main(): void {
-  libc(); // load the C library while the host's /usr/lib is still reachable
+  loadLibc(); // load the C library while the host's /usr/lib is still reachable
   const channel = new SyncChannel(Number(Deno.env.get(initPipeVariable)));
   let config: InitConfig;
   let program: string;
@@ -112,7 +112,7 @@ function main(): void {
     if (config.process.oomScoreAdj !== undefined) {
       Deno.writeTextFileSync("/proc/self/oom_score_adj", String(config.process.oomScoreAdj));
     }
-    channel.send({ type: "ready", pid: libc().getpid() });
+    channel.send({ type: "ready", pid: getpid() });
   } catch (error) {
     try {
       channel.send({ type: "error", message: (error as Error).message });

@@ -6,10 +6,9 @@
 // Mirrors runc's libcontainer/rootfs_linux.go (prepareRootfs, mountToRootfs, pivotRoot,
 // msMoveRoot, maskPath, readonlyPath, finalizeRootfs).
 
-import { chdir, fchdir } from "../../linux/identity.ts";
+import { chdir, chroot, fchdir } from "../../linux/identity.ts";
 import { closeFile, openFile, OpenFlags } from "../../linux/files.ts";
 import { Errno, LinuxError } from "../../linux/errors.ts";
-import { libc } from "../../linux/libc.ts";
 import { mount, MountFlags, pivotRoot, unmount, UnmountFlags } from "../../linux/mount.ts";
 import { parseMountOptions } from "../../linux/mount_options.ts";
 import { readMountInfo } from "../../linux/mountinfo.ts";
@@ -189,8 +188,7 @@ function pivotIntoRootfs(rootfs: string): void {
 function moveIntoRootfs(rootfs: string): void {
   chdir(rootfs);
   mount(rootfs, "/", null, MountFlags.MOVE);
-  const result = libc().chroot(new TextEncoder().encode(".\0"));
-  if (result < 0) throw new Error("chroot into the rootfs failed");
+  chroot(".");
   chdir("/");
 }
 
