@@ -50,7 +50,21 @@ async function timeOnce(command: string, args: string[]): Promise<number> {
   return elapsed;
 }
 
-/** `mini-runc run` vs `runc run` of `true` in the same bundle, medians of `rounds` runs. */
+function figure(name: string, samples: number[], baseline?: [string, number[]]): BenchResult {
+  const value = median(samples);
+  const result: BenchResult = { name, value: Math.round(value * 10) / 10, unit: "ms" };
+  if (baseline) {
+    const baselineValue = median(baseline[1]);
+    result.baseline = { name: baseline[0], value: Math.round(baselineValue * 10) / 10 };
+    result.ratio = Math.round((value / baselineValue) * 100) / 100;
+  }
+  return result;
+}
+
+/**
+ * `mini-runc run` vs `runc run` of `true` in the same bundle (medians of `rounds` runs),
+ * and the bare start-up of a Deno program vs a Go one, the floor under both.
+ */
 export async function benchRuntime(rounds = 10): Promise<BenchResult[]> {
   const runc = await commandPath("runc");
   const base = await Deno.makeTempDir({ prefix: "mini-runc-bench-" });
@@ -80,18 +94,23 @@ export async function benchRuntime(rounds = 10): Promise<BenchResult[]> {
       mini.push(await timeOnce(Deno.execPath(), miniArgs(`mini-${round}`)));
       if (runc) real.push(await timeOnce(runc, runcArgs(`runc-${round}`)));
     }
-    const miniMedian = median(mini);
-    const result: BenchResult = {
-      name: "mini-runc run (busybox true)",
-      value: Math.round(miniMedian * 10) / 10,
-      unit: "ms",
-    };
-    if (runc) {
-      const runcMedian = median(real);
-      result.baseline = { name: "runc run", value: Math.round(runcMedian * 10) / 10 };
-      result.ratio = Math.round((miniMedian / runcMedian) * 100) / 100;
+    // The floor under both: one bare start-up of each language's program.
+    const empty = `${base}/empty.ts`;
+    await Deno.writeTextFile(empty, "");
+    const denoFloor: number[] = [];
+    const goFloor: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      denoFloor.push(await timeOnce(Deno.execPath(), ["run", "--quiet", "--no-config", empty]));
+      if (runc) goFloor.push(await timeOnce(runc, ["--version"]));
     }
-    return [result];
+    return [
+      figure("mini-runc run (busybox true)", mini, runc ? ["runc run", real] : undefined),
+      figure(
+        "start-up floor: deno run (empty module)",
+        denoFloor,
+        runc ? ["runc --version", goFloor] : undefined,
+      ),
+    ];
   } finally {
     await Deno.remove(base, { recursive: true }).catch(() => {});
   }

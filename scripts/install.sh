@@ -41,7 +41,7 @@ install_deno() {
 install_debian_packages() {
   local wanted=(busybox-static)
   if [ "${1:-}" = --test-peers ]; then
-    wanted+=(containerd runc skopeo umoci docker-registry)
+    wanted+=(containerd runc skopeo umoci docker-registry docker.io containernetworking-plugins)
   fi
   local missing=()
   for package in "${wanted[@]}"; do
@@ -50,8 +50,17 @@ install_debian_packages() {
   done
   if [ "${#missing[@]}" -gt 0 ]; then
     say "installing Debian packages: ${missing[*]}"
+    # The peers are only started by the tests, on temp paths and loopback: keep the
+    # packages' init scripts from starting a system-wide dockerd or registry.
+    local own_policy=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+      chmod 0755 /usr/sbin/policy-rc.d
+      own_policy=yes
+    fi
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    [ -z "$own_policy" ] || rm -f /usr/sbin/policy-rc.d
   fi
 }
 

@@ -15,18 +15,26 @@ export class FifoSet {
     readonly directory: string,
     readonly stdin: string | undefined,
     readonly stdout: string,
-    readonly stderr: string,
+    readonly stderr: string | undefined,
+    readonly terminal: boolean,
   ) {}
 
-  /** Creates the FIFOs (stdin only when the process should get input). */
-  static async create(id: string, options: { stdin: boolean }): Promise<FifoSet> {
+  /**
+   * Creates the FIFOs: stdin only when the process should get input, and no stderr
+   * with a terminal (a terminal is one stream).
+   */
+  static async create(
+    id: string,
+    options: { stdin: boolean; terminal?: boolean },
+  ): Promise<FifoSet> {
     const directory = await Deno.makeTempDir({ prefix: "mini-ctr-fifo-" });
     const path = (name: string) => join(directory, `${id}-${name}`);
     const set = new FifoSet(
       directory,
       options.stdin ? path("stdin") : undefined,
       path("stdout"),
-      path("stderr"),
+      options.terminal ? undefined : path("stderr"),
+      options.terminal ?? false,
     );
     for (const fifo of [set.stdin, set.stdout, set.stderr]) {
       if (fifo) mkfifo(fifo, 0o600);
@@ -36,7 +44,12 @@ export class FifoSet {
 
   /** The paths to hand to Tasks.Create, Exec or Attach. */
   get stdio(): StdioPaths {
-    return { stdin: this.stdin, stdout: this.stdout, stderr: this.stderr };
+    return {
+      stdin: this.stdin,
+      stdout: this.stdout,
+      stderr: this.stderr,
+      terminal: this.terminal,
+    };
   }
 
   /** Removes the FIFOs and their directory. */
@@ -65,7 +78,7 @@ export class AttachedIo {
   constructor(private readonly fifos: FifoSet, streams: StdioStreams) {
     this.#output = Promise.all([
       this.#copyOut(fifos.stdout, streams.stdout),
-      this.#copyOut(fifos.stderr, streams.stderr),
+      fifos.stderr ? this.#copyOut(fifos.stderr, streams.stderr) : undefined,
     ]).then(() => {});
     this.#stdinCopy = fifos.stdin && streams.stdin
       ? this.#copyIn(fifos.stdin, streams.stdin)
@@ -129,6 +142,7 @@ export class AttachedIo {
   cancel(): void {
     this.#cancelled = true;
     for (const path of [this.fifos.stdout, this.fifos.stderr]) {
+      if (!path) continue;
       try {
         closeFile(openFile(path, OpenFlags.WRONLY | OpenFlags.NONBLOCK | OpenFlags.CLOEXEC));
       } catch { /* nobody waiting */ }

@@ -68,6 +68,15 @@ export class TasksClient implements TasksApi {
     await this.#call("Attach", { containerId, stdio, execId });
   }
 
+  async resizePty(
+    containerId: string,
+    width: number,
+    height: number,
+    execId?: string,
+  ): Promise<void> {
+    await this.#call("ResizePty", { containerId, width, height, execId });
+  }
+
   async pause(containerId: string): Promise<void> {
     await this.#call("Pause", { containerId });
   }

@@ -9,8 +9,10 @@
 
 /** Bytes queued before the reader has to wait for the disk (backpressure). */
 const HIGH_WATER_BYTES = 32 * 1024 * 1024;
-/** Largest single write(2): batches are joined up to this size. */
+/** Largest joined write(2): small chunks are joined up to this size. */
 const MAX_BATCH_BYTES = 8 * 1024 * 1024;
+/** Chunks at least this large are written as they are, without copying. */
+const JOIN_BELOW_BYTES = 512 * 1024;
 /** A background fdatasync is started after this many bytes. */
 const BACKGROUND_SYNC_BYTES = 64 * 1024 * 1024;
 
@@ -72,16 +74,25 @@ export class CoalescingWriter {
     }
   }
 
-  /** Joins queued chunks into one buffer of at most MAX_BATCH_BYTES (or one big chunk). */
+  /**
+   * The next write: a large chunk alone (copying it would cost more than a write
+   * call), or small queued chunks joined into one buffer of at most MAX_BATCH_BYTES.
+   */
   #takeBatch(): Uint8Array {
     const first = this.#pending.shift()!;
-    if (this.#pending.length === 0 || first.byteLength >= MAX_BATCH_BYTES) {
+    if (
+      this.#pending.length === 0 || first.byteLength >= JOIN_BELOW_BYTES ||
+      this.#pending[0].byteLength >= JOIN_BELOW_BYTES
+    ) {
       this.#pendingBytes -= first.byteLength;
       return first;
     }
     const parts = [first];
     let size = first.byteLength;
-    while (this.#pending.length > 0 && size + this.#pending[0].byteLength <= MAX_BATCH_BYTES) {
+    while (
+      this.#pending.length > 0 && this.#pending[0].byteLength < JOIN_BELOW_BYTES &&
+      size + this.#pending[0].byteLength <= MAX_BATCH_BYTES
+    ) {
       const next = this.#pending.shift()!;
       parts.push(next);
       size += next.byteLength;

@@ -8,3 +8,4 @@ export * from "./metadata_store.ts";
 export * from "./namespaced_content.ts";
 export * from "./gc_source.ts";
 export * from "./open.ts";
+export * from "./file_stream.ts";

@@ -189,7 +189,8 @@ function convertValue(key: string, value: unknown): unknown {
       return value;
     case "pools":
       if (
-        !Array.isArray(value) || !value.every((pool) =>
+        !Array.isArray(value) ||
+        !value.every((pool) =>
           typeof pool === "object" && pool !== null && typeof pool.base === "string" &&
           Number.isInteger(pool.size)
         )
@@ -206,7 +207,9 @@ function convertValue(key: string, value: unknown): unknown {
           typeof entry !== "object" || entry === null || !Number.isInteger(entry.Hard) ||
           !Number.isInteger(entry.Soft)
         ) {
-          throw new ConfigError(`invalid value for default-ulimits.${name}: need integer Hard and Soft`);
+          throw new ConfigError(
+            `invalid value for default-ulimits.${name}: need integer Hard and Soft`,
+          );
         }
         ulimits[name] = { Name: entry.Name ?? name, Hard: entry.Hard!, Soft: entry.Soft! };
       }
@@ -219,12 +222,16 @@ function convertValue(key: string, value: unknown): unknown {
 export function parseUlimitFlag(text: string): Ulimit {
   const match = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(text);
   if (!match) {
-    throw new ConfigError(`invalid ulimit argument: ${text} (expected name=soft[:hard], e.g. nofile=1024:2048)`);
+    throw new ConfigError(
+      `invalid ulimit argument: ${text} (expected name=soft[:hard], e.g. nofile=1024:2048)`,
+    );
   }
   const soft = Number(match[2]);
   const hard = match[3] === undefined ? soft : Number(match[3]);
   if (soft > hard) {
-    throw new ConfigError(`ulimit soft limit must be less than or equal to hard limit: ${soft} > ${hard}`);
+    throw new ConfigError(
+      `ulimit soft limit must be less than or equal to hard limit: ${soft} > ${hard}`,
+    );
   }
   return { Name: match[1], Soft: soft, Hard: hard };
 }
@@ -238,7 +245,10 @@ export async function readConfigFile(
   try {
     text = await Deno.readTextFile(path);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound && !explicit) return undefined;
+    if (error instanceof Deno.errors.NotFound) {
+      if (!explicit) return undefined;
+      throw fileError(path, `open ${path}: no such file or directory`);
+    }
     throw fileError(path, `open ${path}: ${error instanceof Error ? error.message : error}`);
   }
   return parseConfigText(path, text);
@@ -299,10 +309,12 @@ export function validateConfig(config: DockerdConfig): void {
     }
   }
   if (config.hosts.length === 0) throw new ConfigError("no hosts to listen on (-H unix:///...)");
-  for (const [name, value] of [
-    ["max-concurrent-downloads", config.maxConcurrentDownloads],
-    ["max-concurrent-uploads", config.maxConcurrentUploads],
-  ] as const) {
+  for (
+    const [name, value] of [
+      ["max-concurrent-downloads", config.maxConcurrentDownloads],
+      ["max-concurrent-uploads", config.maxConcurrentUploads],
+    ] as const
+  ) {
     if (value < 1) throw new ConfigError(`invalid ${name} value: ${value} (must be at least 1)`);
   }
   if (config.shutdownTimeout < -1) {

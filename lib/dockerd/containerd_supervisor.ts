@@ -53,7 +53,7 @@ export class ContainerdSupervisor {
   #pid?: number;
   #stopping = false;
   #restarts = 0;
-  #watch?: number;
+  #watch?: ReturnType<typeof setInterval>;
   #logLevel: string;
 
   constructor(
@@ -126,15 +126,23 @@ export class ContainerdSupervisor {
       if (this.#child !== child) return;
       this.#child = undefined;
       if (this.#stopping) return;
-      this.log().error("containerd exited", { pid: child.pid, code: status.code, signal: status.signal ?? "" });
+      this.log().error("containerd exited", {
+        pid: child.pid,
+        code: status.code,
+        signal: status.signal ?? "",
+      });
     });
     const deadline = Date.now() + START_TIMEOUT_MS;
     while (Date.now() < deadline) {
       if (await this.#answers()) return;
-      if (this.#child !== child) throw new Error("containerd exited during start-up: see its log above");
+      if (this.#child !== child) {
+        throw new Error("containerd exited during start-up: see its log above");
+      }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    throw new Error(`containerd did not answer on ${this.paths.address} within ${START_TIMEOUT_MS / 1000} s`);
+    throw new Error(
+      `containerd did not answer on ${this.paths.address} within ${START_TIMEOUT_MS / 1000} s`,
+    );
   }
 
   async #answers(): Promise<boolean> {
@@ -180,7 +188,7 @@ export class ContainerdSupervisor {
         checking = false;
       }
     }, HEALTH_INTERVAL_MS);
-    Deno.unrefTimer(this.#watch);
+    Deno.unrefTimer(this.#watch as unknown as number);
   }
 
   /** Stops watching and ends containerd (SIGTERM, then SIGKILL after `timeoutMs`). */

@@ -51,6 +51,8 @@ export interface ContainerSummary {
 export interface ContainerDirectory {
   /** Every container the daemon knows, in any state. */
   list(): ContainerSummary[] | Promise<ContainerSummary[]>;
+  /** The `Containers` rows of `GET /system/df` (each like a `GET /containers/json` row with SizeRw). */
+  diskUsage?(): Promise<unknown[]>;
 }
 
 /** Counts for `docker info`. */

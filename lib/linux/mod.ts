@@ -1,6 +1,7 @@
 // What this teaches: the Linux system calls a container runtime needs, as typed
-// TypeScript functions over the C library (Deno FFI). Every function throws a LinuxError
-// naming the call and errno on failure. Mirrors golang.org/x/sys/unix as runc uses it.
+// TypeScript functions. All of them go through one FFI symbol, glibc's syscall(), by
+// system call number (see libc.ts for why). Every function throws a LinuxError naming the
+// call and errno on failure. Mirrors golang.org/x/sys/unix as runc uses it.
 // Programs using this module need `--allow-ffi` (and usually root).
 export * from "./errors.ts";
 export * from "./libc.ts";

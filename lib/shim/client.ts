@@ -90,6 +90,10 @@ export class ShimClient implements ShimApi {
     await this.#call("Attach", { stdio, execId });
   }
 
+  async resizePty(width: number, height: number, execId?: string): Promise<void> {
+    await this.#call("ResizePty", { width, height, execId });
+  }
+
   async pause(): Promise<void> {
     await this.#call("Pause");
   }

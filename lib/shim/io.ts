@@ -105,10 +105,27 @@ export async function openFifoForWriting(path: string, timeoutMs = FIFO_OPEN_TIM
 }
 
 /**
+ * What the shim needs from a process's stdio, with pipes (ProcessIo) or with a
+ * terminal (TerminalIo in terminal.ts).
+ */
+export interface ProcessStdio {
+  /** Whether the process reads a stdin the shim feeds. */
+  readonly wantsStdin: boolean;
+  /** Connects a client's FIFOs: output from now on, and stdin if still open. */
+  attach(stdio: StdioPaths): Promise<void>;
+  /** Stops feeding stdin (the client's CloseIO). */
+  closeStdin(): void;
+  /** After the exit: drains output (bounded), closes the log and the client FIFOs. */
+  close(): Promise<void>;
+  /** Sets the terminal size; only a terminal has one. */
+  resize?(width: number, height: number): void;
+}
+
+/**
  * The stdio of one container process: the pipes of the runtime invocation that
  * started it, copied to the log and to attached FIFOs.
  */
-export class ProcessIo {
+export class ProcessIo implements ProcessStdio {
   readonly #sinks: Record<OutputStream, Set<Deno.FsFile>> = {
     stdout: new Set(),
     stderr: new Set(),
@@ -217,7 +234,7 @@ export class ProcessIo {
         this.log.write(stream, chunk);
         for (const sink of [...this.#sinks[stream]]) {
           try {
-            await writeAll(sink, chunk);
+            await writeAllTo(sink, chunk);
           } catch {
             // The client went away (EPIPE): stop copying to it, keep logging.
             this.#sinks[stream].delete(sink);
@@ -251,7 +268,8 @@ export class ProcessIo {
   }
 }
 
-async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+/** Writes all of `bytes` to a file (a FIFO write may be short). */
+export async function writeAllTo(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
   let written = 0;
   while (written < bytes.length) written += await file.write(bytes.subarray(written));
 }

@@ -108,7 +108,14 @@ export async function runShim(argv: readonly string[]): Promise<number> {
   const address = `unix://${socketPath}`;
   await Deno.writeTextFile(paths.shimPid, `${Deno.pid}`);
   await Deno.writeTextFile(paths.address, address);
-  log.info("shim serving", { namespace: args.namespace, id: args.id, address, pid: Deno.pid });
+  log.info("shim serving", {
+    namespace: args.namespace,
+    id: args.id,
+    address,
+    pid: Deno.pid,
+    // Milliseconds since this Deno process's runtime started: the price of a shim.
+    startupMs: performance.now().toFixed(1),
+  });
 
   // The daemon reads this one line; after it, stdout goes to the log as well.
   try {

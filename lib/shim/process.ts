@@ -7,7 +7,7 @@
 // their state files (init_state.go, exec_state.go).
 
 import type { Process } from "../oci_spec/types.ts";
-import type { ProcessIo } from "./io.ts";
+import type { ProcessStdio } from "./io.ts";
 import type { ExitResult, ProcessState, ProcessStatus, StdioPaths } from "./types.ts";
 
 /** One process of the container, as the shim tracks it. */
@@ -15,7 +15,7 @@ export class ContainerProcess {
   status: ProcessStatus = "created";
   pid = 0;
   exit?: ExitResult;
-  io?: ProcessIo;
+  io?: ProcessStdio;
   oomKilled = false;
   /**
    * Set while Start runs. An exit that arrives meanwhile (a command that ends at once)

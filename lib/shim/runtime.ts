@@ -12,6 +12,8 @@ import { raceTimeout, TIMED_OUT } from "./timeouts.ts";
 export interface RuntimeStdio {
   /** Give the process a pipe for stdin (else /dev/null). */
   stdin: boolean;
+  /** With a terminal: where the runtime sends the pty's primary end (`--console-socket`). */
+  consoleSocket?: string;
 }
 
 /** A runtime invocation that failed, with the runtime's own message. */
@@ -71,7 +73,7 @@ export class OciRuntime {
    */
   spawnCreate(id: string, bundle: string, pidFile: string, stdio: RuntimeStdio): Deno.ChildProcess {
     return this.#spawnWithStdio(
-      ["create", "--bundle", bundle, "--pid-file", pidFile, id],
+      ["create", "--bundle", bundle, "--pid-file", pidFile, ...consoleArgs(stdio), id],
       bundle,
       stdio,
     );
@@ -86,7 +88,16 @@ export class OciRuntime {
     stdio: RuntimeStdio,
   ): Deno.ChildProcess {
     return this.#spawnWithStdio(
-      ["exec", "--process", processFile, "--detach", "--pid-file", pidFile, id],
+      [
+        "exec",
+        "--process",
+        processFile,
+        "--detach",
+        "--pid-file",
+        pidFile,
+        ...consoleArgs(stdio),
+        id,
+      ],
       cwd,
       stdio,
     );
@@ -191,6 +202,10 @@ export class OciRuntime {
       "no message";
     return `${this.binary} ${command} failed (exit status ${code}): ${detail}`;
   }
+}
+
+function consoleArgs(stdio: RuntimeStdio): string[] {
+  return stdio.consoleSocket ? ["--console-socket", stdio.consoleSocket] : [];
 }
 
 /** Reads a whole stream as text. */

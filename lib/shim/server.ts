@@ -69,6 +69,13 @@ export function registerShimService(
     await service.attach(stdio ?? {}, execId ?? "");
     return {};
   });
+  add("ResizePty", async (context) => {
+    const { execId, width, height } = await context.json<
+      { execId?: string; width: number; height: number }
+    >();
+    service.resizePty(execId ?? "", Number(width), Number(height));
+    return {};
+  });
   add("Pause", async () => {
     await service.pause();
     return {};

@@ -19,12 +19,13 @@ import { Topics } from "../events/types.ts";
 import type { EventPublisher } from "../events/types.ts";
 import { kill as sendSignal } from "../linux/identity.ts";
 import { mountAll, unmountAll } from "../mount/mount.ts";
-import { bundlePaths, execPaths } from "./bundle.ts";
+import { bundlePaths, execPaths, shimSocketPath } from "./bundle.ts";
 import { ProcessIo } from "./io.ts";
 import { type MemoryCgroup, memoryCgroupOf, oomKillCount } from "./oom.ts";
 import { ContainerProcess } from "./process.ts";
 import { waitForChild } from "./reaper.ts";
-import { apiErrorFromRuntime, OciRuntime } from "./runtime.ts";
+import { apiErrorFromRuntime, OciRuntime, type RuntimeStdio } from "./runtime.ts";
+import { ConsoleSocket, TerminalIo } from "./terminal.ts";
 import { raceTimeout } from "./timeouts.ts";
 import {
   type ConnectResponse,
@@ -58,6 +59,7 @@ export class TaskService {
   #memoryCgroup?: MemoryCgroup;
   #oomReported = false;
   #deleted = false;
+  #consoles = 0;
   readonly #shutdownRequested = Promise.withResolvers<void>();
 
   constructor(
@@ -87,7 +89,6 @@ export class TaskService {
     if (request.bundle && request.bundle !== this.args.workdir) {
       throw invalidArgument(`this shim's bundle is ${this.args.workdir}, not ${request.bundle}`);
     }
-    rejectTerminal(request.stdio);
     const init = new ContainerProcess(
       this.args.id,
       "",
@@ -102,24 +103,18 @@ export class TaskService {
         mountAll(request.rootfs, this.#paths.rootfs);
         this.#rootfsMounted = true;
       }
-      init.io = await ProcessIo.open(init.logPath, init.stdio);
-      const started = Date.now();
-      const child = this.runtime.spawnCreate(
-        this.args.id,
-        this.args.workdir,
-        this.#paths.initPid,
-        { stdin: init.io.wantsStdin },
+      await this.#spawnWithStdio(
+        init,
+        "create",
+        (stdio) =>
+          this.runtime.spawnCreate(this.args.id, this.args.workdir, this.#paths.initPid, stdio),
       );
-      try {
-        await this.runtime.finishSpawned("create", child, started);
-      } catch (error) {
-        await init.io.close();
-        throw error;
-      }
-      init.io.connect(child);
       init.pid = Number((await Deno.readTextFile(this.#paths.initPid)).trim());
     } catch (error) {
       this.#init = undefined;
+      // Whatever the runtime got to create before the failure is taken down again.
+      await this.runtime.delete(this.args.id, true).catch(() => {});
+      await init.io?.close();
       await this.#unmountRootfs();
       throw apiErrorFromRuntime(error);
     }
@@ -173,21 +168,16 @@ export class TaskService {
     }
     const paths = execPaths(this.args.workdir, process.execId);
     await Deno.writeTextFile(paths.process, JSON.stringify(process.spec));
-    process.io = await ProcessIo.open(process.logPath, process.stdio);
-    const started = Date.now();
-    const child = this.runtime.spawnExec(
-      this.args.id,
-      paths.process,
-      paths.pid,
-      this.args.workdir,
-      { stdin: process.io.wantsStdin },
-    );
     try {
-      await this.runtime.finishSpawned("exec", child, started);
-      process.io.connect(child);
+      await this.#spawnWithStdio(
+        process,
+        "exec",
+        (stdio) =>
+          this.runtime.spawnExec(this.args.id, paths.process, paths.pid, this.args.workdir, stdio),
+      );
       process.pid = Number((await Deno.readTextFile(paths.pid)).trim());
     } catch (error) {
-      await process.io.close();
+      await process.io?.close();
       process.markExited(255);
       this.#execs.delete(process.execId);
       throw apiErrorFromRuntime(error);
@@ -199,6 +189,62 @@ export class TaskService {
       execId: process.execId,
       pid: process.pid,
     });
+  }
+
+  /**
+   * Runs the runtime invocation that creates a process (`create` or `exec`) with its
+   * stdio: pipes the shim keeps, or a terminal received over a console socket.
+   */
+  async #spawnWithStdio(
+    process: ContainerProcess,
+    command: "create" | "exec",
+    spawn: (stdio: RuntimeStdio) => Deno.ChildProcess,
+  ): Promise<void> {
+    if (!process.stdio.terminal) {
+      const io = await ProcessIo.open(process.logPath, process.stdio);
+      const started = Date.now();
+      const child = spawn({ stdin: io.wantsStdin });
+      try {
+        await this.runtime.finishSpawned(command, child, started);
+      } catch (error) {
+        await io.close();
+        throw error;
+      }
+      io.connect(child);
+      process.io = io;
+      return;
+    }
+    const socketPath = await shimSocketPath(this.args.address, this.args.namespace, this.args.id);
+    const consoleSocket = await ConsoleSocket.listen(`${socketPath}.console${++this.#consoles}`);
+    let io: TerminalIo | undefined;
+    try {
+      io = await TerminalIo.open(process.logPath, process.stdio);
+      const started = Date.now();
+      const child = spawn({ stdin: false, consoleSocket: consoleSocket.path });
+      await this.runtime.finishSpawned(command, child, started);
+      // With a terminal the runtime's own pipes carry nothing of the container's.
+      child.stdout.cancel().catch(() => {});
+      child.stderr.cancel().catch(() => {});
+      io.connect(await consoleSocket.receive(), process.stdio.stdin);
+      process.io = io;
+    } catch (error) {
+      await io?.close();
+      throw error;
+    } finally {
+      await consoleSocket.close();
+    }
+  }
+
+  /** Sets the terminal size of the init or an exec process (`ctr` sends it on SIGWINCH). */
+  resizePty(execId: string, width: number, height: number): void {
+    const process = this.#process(execId);
+    if (!process.stdio.terminal || !process.io?.resize) {
+      throw failedPrecondition(`${describe(process)} has no terminal`);
+    }
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+      throw invalidArgument(`terminal size ${width}x${height} is not a size in cells`);
+    }
+    process.io.resize(width, height);
   }
 
   /** Waits for the process in the background and records how it ended. */
@@ -276,7 +322,6 @@ export class TaskService {
   /** Registers an exec process; Start runs it. */
   exec(request: ShimExecRequest): void {
     validateIdentifier("exec id", request?.execId ?? "");
-    rejectTerminal(request.stdio);
     const init = this.#requireInit();
     if (init.status !== "running") {
       throw failedPrecondition(`cannot exec in container ${this.args.id}: it is ${init.status}`);
@@ -293,7 +338,12 @@ export class TaskService {
       request.execId,
       request.stdio ?? {},
       execPaths(this.args.workdir, request.execId).log,
-      { ...spec, terminal: false, cwd: spec.cwd || "/", user: spec.user ?? { uid: 0, gid: 0 } },
+      {
+        ...spec,
+        terminal: Boolean(request.stdio?.terminal),
+        cwd: spec.cwd || "/",
+        user: spec.user ?? { uid: 0, gid: 0 },
+      },
     );
     this.#execs.set(request.execId, process);
     this.publisher.publish(this.args.namespace, Topics.taskExecAdded, {
@@ -444,13 +494,4 @@ function describe(process: ContainerProcess): string {
   return process.execId === ""
     ? `task ${process.containerId}`
     : `exec process ${process.execId} of ${process.containerId}`;
-}
-
-function rejectTerminal(stdio: StdioPaths | undefined): void {
-  if (stdio?.terminal) {
-    throw new ApiError(
-      "unimplemented",
-      "terminals (-t) are not supported by mini-containerd-shim yet: run without -t",
-    );
-  }
 }

@@ -115,6 +115,8 @@ export interface ShimApi {
   closeIO(execId?: string): Promise<void>;
   /** Connects new FIFOs to a running process's stdio (`ctr tasks attach`). */
   attach(stdio: StdioPaths, execId?: string): Promise<void>;
+  /** Sets a terminal's size in character cells. */
+  resizePty(width: number, height: number, execId?: string): Promise<void>;
   pause(): Promise<void>;
   resume(): Promise<void>;
   delete(execId?: string): Promise<ExitResult>;

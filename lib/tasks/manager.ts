@@ -177,7 +177,8 @@ export class TaskManager {
           id,
           bundle,
           rootfs,
-          stdio: request.stdio ?? {},
+          // The spec decides whether the process gets a terminal; the stdio follows it.
+          stdio: { ...request.stdio, terminal: spec.process?.terminal === true },
           logPath: request.logPath,
         }));
       } catch (error) {
@@ -492,6 +493,16 @@ export class TaskManager {
 
   async attach(namespace: string, id: string, stdio: StdioPaths, execId?: string): Promise<void> {
     await this.#requireLive(namespace, id).shim.attach(stdio, execId);
+  }
+
+  async resizePty(
+    namespace: string,
+    id: string,
+    width: number,
+    height: number,
+    execId?: string,
+  ): Promise<void> {
+    await this.#requireLive(namespace, id).shim.resizePty(width, height, execId);
   }
 
   async pause(namespace: string, id: string): Promise<void> {

@@ -66,6 +66,7 @@ export interface TasksApi {
   pids(containerId: string): Promise<ProcessInfo[]>;
   closeIO(containerId: string, execId?: string): Promise<void>;
   attach(containerId: string, stdio: StdioPaths, execId?: string): Promise<void>;
+  resizePty(containerId: string, width: number, height: number, execId?: string): Promise<void>;
   pause(containerId: string): Promise<void>;
   resume(containerId: string): Promise<void>;
   delete(containerId: string): Promise<TaskExit>;

@@ -318,16 +318,61 @@ Deno.test({
     const missing = await ctr(["run", "--rm", BUSYBOX, "m1", "/no/such/command"]);
     assertEquals(missing.code, 1);
     assertStringIncludes(missing.stderr, "/no/such/command");
-    const tty = await ctr(["run", "--rm", "-t", BUSYBOX, "m2", "true"]);
-    assertEquals(tty.code, 1);
-    assertMatch(tty.stderr, /-t/);
     const badFlag = await ctr(["run", "--bogus", BUSYBOX, "m3"]);
     assertEquals(badFlag.code, 1);
     assertMatch(badFlag.stderr, /flag provided but not defined: --bogus/);
 
     assertEquals((await ctr(["containers", "ls", "-q"])).stdout, "");
     assertEquals((await ctr(["tasks", "ls", "-q"])).stdout, "");
-    for (const id of ["u1", "same", "m1", "m2"]) assertEquals(leftovers(daemon, namespace, id), []);
+    for (const id of ["u1", "same", "m1"]) assertEquals(leftovers(daemon, namespace, id), []);
+  } finally {
+    await cleanupDaemon(daemon, namespace);
+  }
+});
+
+Deno.test({ name: "run -t and tasks exec -t: the process gets a terminal", ignore }, async () => {
+  const namespace = uniqueNamespace();
+  const daemon = await daemonWithBusybox(namespace);
+  const ctr = ctrIn(daemon, namespace);
+  try {
+    // Through a terminal, output lines end in \r\n and there is no separate stderr.
+    const run = await ctr([
+      "run",
+      "--rm",
+      "-t",
+      BUSYBOX,
+      "tty1",
+      "sh",
+      "-c",
+      "tty; echo err >&2; exit 3",
+    ]);
+    assertEquals(run.code, 3, run.stderr);
+    assertMatch(run.stdout, /^\/dev\/pts\/\d+\r\nerr\r\n$/);
+    assertEquals(run.stderr, "");
+
+    assertEquals((await ctr(["run", "-d", "-t", BUSYBOX, "tty2", "sh"])).code, 0);
+    const exec = await ctr(
+      [
+        "tasks",
+        "exec",
+        "-t",
+        "--exec-id",
+        "shell",
+        "tty2",
+        "sh",
+        "-c",
+        "read line; echo got:$line; exit 7",
+      ],
+      "typed\n",
+    );
+    assertEquals(exec.code, 7, exec.stderr);
+    assertStringIncludes(exec.stdout, "got:typed\r\n");
+    const detached = await ctr(["tasks", "exec", "-d", "-t", "--exec-id", "x", "tty2", "true"]);
+    assertEquals(detached.code, 1);
+    assertMatch(detached.stderr, /cannot be used with -d/);
+    assertEquals((await ctr(["tasks", "rm", "-f", "tty2"])).code, 0);
+    assertEquals((await ctr(["containers", "rm", "tty2"])).code, 0);
+    for (const id of ["tty1", "tty2"]) assertEquals(leftovers(daemon, namespace, id), []);
   } finally {
     await cleanupDaemon(daemon, namespace);
   }

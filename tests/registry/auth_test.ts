@@ -9,7 +9,7 @@ import { RegistryError } from "../../lib/registry/errors.ts";
 import { pullImage } from "../../lib/registry/pull.ts";
 import { pushImage } from "../../lib/registry/push.ts";
 import { Resolver } from "../../lib/registry/resolver.ts";
-import { needsRegistry, publishImage, smallImage } from "./support/fixtures.ts";
+import { needsRegistry, publishImage, smallImage, Teardown } from "./support/fixtures.ts";
 import { skopeo, TestRegistry } from "./support/registry.ts";
 import { TokenIssuer } from "./support/token_issuer.ts";
 
@@ -19,15 +19,25 @@ Deno.test({
   name: basic,
   ignore: needsRegistry(basic, "htpasswd"),
   async fn() {
-    const registry = await TestRegistry.start({ kind: "htpasswd", users: { alice: "wonderland" } });
-    const image = await publishImage(smallImage(3), `${registry.host}/private/app:v1`, {
-      credentials: "alice:wonderland",
-    });
-    const daemon = await TestContainerd.start();
-    const client = daemon.client();
-    const configDir = await Deno.makeTempDir();
-    const name = `${registry.host}/private/app:v1`;
+    const teardown = new Teardown();
     try {
+      const registry = teardown.add(
+        await TestRegistry.start({ kind: "htpasswd", users: { alice: "wonderland" } }),
+        (it) => it.stop(),
+      );
+      const image = teardown.add(
+        await publishImage(smallImage(3), `${registry.host}/private/app:v1`, {
+          credentials: "alice:wonderland",
+        }),
+        (it) => it.cleanup(),
+      );
+      const daemon = teardown.add(await TestContainerd.start(), (it) => it.cleanup());
+      const client = teardown.add(daemon.client(), (it) => it.close());
+      const configDir = teardown.add(
+        await Deno.makeTempDir(),
+        (it) => Deno.remove(it, { recursive: true }),
+      );
+      const name = `${registry.host}/private/app:v1`;
       const anonymous = await assertRejects(
         () => pullImage(client, name, { credentials: () => undefined }),
         RegistryError,
@@ -102,11 +112,7 @@ Deno.test({
         otherClient.close();
       }
     } finally {
-      client.close();
-      await daemon.cleanup();
-      await registry.stop();
-      await image.cleanup();
-      await Deno.remove(configDir, { recursive: true });
+      await teardown.run();
     }
   },
 });
@@ -116,25 +122,37 @@ Deno.test({
   name: token,
   ignore: needsRegistry(token, "openssl"),
   async fn() {
-    // bob may pull and push everywhere except secret/*; anyone may pull public/*.
-    const issuer = await TokenIssuer.start({ bob: "builder" }, (user, repository, actions) => {
-      if (repository.startsWith("secret/")) return "forbidden";
-      if (user === "bob") return actions;
-      return repository.startsWith("public/") ? actions.filter((action) => action === "pull") : [];
-    });
-    const registry = await TestRegistry.start({
-      kind: "token",
-      realm: issuer.realm,
-      service: issuer.service,
-      issuer: issuer.issuer,
-      rootCertBundle: issuer.rootCertBundle,
-    });
-    const daemon = await TestContainerd.start();
-    const client = daemon.client();
-    const image = await publishImage(smallImage(4), `${registry.host}/public/app:v1`, {
-      credentials: "bob:builder",
-    });
+    const teardown = new Teardown();
     try {
+      // bob may pull and push everywhere except secret/*; anyone may pull public/*.
+      const issuer = teardown.add(
+        await TokenIssuer.start({ bob: "builder" }, (user, repository, actions) => {
+          if (repository.startsWith("secret/")) return "forbidden";
+          if (user === "bob") return actions;
+          return repository.startsWith("public/")
+            ? actions.filter((action) => action === "pull")
+            : [];
+        }),
+        (it) => it.stop(),
+      );
+      const registry = teardown.add(
+        await TestRegistry.start({
+          kind: "token",
+          realm: issuer.realm,
+          service: issuer.service,
+          issuer: issuer.issuer,
+          rootCertBundle: issuer.rootCertBundle,
+        }),
+        (it) => it.stop(),
+      );
+      const daemon = teardown.add(await TestContainerd.start(), (it) => it.cleanup());
+      const client = teardown.add(daemon.client(), (it) => it.close());
+      const image = teardown.add(
+        await publishImage(smallImage(4), `${registry.host}/public/app:v1`, {
+          credentials: "bob:builder",
+        }),
+        (it) => it.cleanup(),
+      );
       // Anonymous pull of a public repository: one token for `repository:public/app:pull`.
       const resolver = new Resolver({ credentials: () => undefined });
       const name = `${registry.host}/public/app:v1`;
@@ -209,11 +227,7 @@ Deno.test({
         /denied user "bob" the rights repository:secret\/app:pull \(HTTP 403\)/,
       );
     } finally {
-      client.close();
-      await daemon.cleanup();
-      await registry.stop();
-      await issuer.stop();
-      await image.cleanup();
+      await teardown.run();
     }
   },
 });

@@ -23,6 +23,7 @@ import {
   publishImage,
   smallImage,
   storedDigest,
+  Teardown,
 } from "./support/fixtures.ts";
 import { TestRegistry } from "./support/registry.ts";
 import type { GeneratedImage } from "./support/oci_image.ts";
@@ -38,19 +39,22 @@ async function withFaultyRegistry(
     name: string;
   }) => Promise<void>,
 ): Promise<void> {
-  const registry = await TestRegistry.start();
-  const image = await publishImage(smallImage(7), `${registry.host}/faulty/app:v1`);
-  const proxy = await FaultProxy.start(registry.host, handler(image));
-  const daemon = await TestContainerd.start();
-  const client = daemon.client();
+  const teardown = new Teardown();
   try {
+    const registry = teardown.add(await TestRegistry.start(), (it) => it.stop());
+    const image = teardown.add(
+      await publishImage(smallImage(7), `${registry.host}/faulty/app:v1`),
+      (it) => it.cleanup(),
+    );
+    const proxy = teardown.add(
+      await FaultProxy.start(registry.host, handler(image)),
+      (it) => it.stop(),
+    );
+    const daemon = teardown.add(await TestContainerd.start(), (it) => it.cleanup());
+    const client = teardown.add(daemon.client(), (it) => it.close());
     await body({ proxy, daemon, client, image, name: `${proxy.host}/faulty/app:v1` });
   } finally {
-    client.close();
-    await daemon.cleanup();
-    await proxy.stop();
-    await registry.stop();
-    await image.cleanup();
+    await teardown.run();
   }
 }
 
@@ -171,28 +175,44 @@ Deno.test({
   name: redirect,
   ignore: needsRegistry(redirect, "htpasswd"),
   async fn() {
-    const registry = await TestRegistry.start({ kind: "htpasswd", users: { alice: "wonderland" } });
-    const image = await publishImage(smallImage(8), `${registry.host}/private/app:v1`, {
-      credentials: "alice:wonderland",
-    });
-    // "Blob storage": another origin that fetches from the registry with its own credentials.
-    const storage = await FaultProxy.start(registry.host, (request, url, forward) => {
-      const headers = new Headers(request.headers);
-      headers.set("authorization", `Basic ${btoa("alice:wonderland")}`);
-      return forward(new Request(request.url, { headers }), url.pathname.replace("/storage", ""));
-    });
-    const front = await FaultProxy.start(registry.host, async (request, url, forward) => {
-      if (request.method === "GET" && url.pathname.includes("/blobs/sha256:")) {
-        return new Response(null, {
-          status: 307,
-          headers: { location: `http://${storage.host}/storage${url.pathname}` },
-        });
-      }
-      return await forward(request);
-    });
-    const daemon = await TestContainerd.start();
-    const client = daemon.client();
+    const teardown = new Teardown();
     try {
+      const registry = teardown.add(
+        await TestRegistry.start({ kind: "htpasswd", users: { alice: "wonderland" } }),
+        (it) => it.stop(),
+      );
+      const image = teardown.add(
+        await publishImage(smallImage(8), `${registry.host}/private/app:v1`, {
+          credentials: "alice:wonderland",
+        }),
+        (it) => it.cleanup(),
+      );
+      // "Blob storage": another origin that fetches from the registry with its own credentials.
+      const storage = teardown.add(
+        await FaultProxy.start(registry.host, (request, url, forward) => {
+          const headers = new Headers(request.headers);
+          headers.set("authorization", `Basic ${btoa("alice:wonderland")}`);
+          return forward(
+            new Request(request.url, { headers }),
+            url.pathname.replace("/storage", ""),
+          );
+        }),
+        (it) => it.stop(),
+      );
+      const front = teardown.add(
+        await FaultProxy.start(registry.host, async (request, url, forward) => {
+          if (request.method === "GET" && url.pathname.includes("/blobs/sha256:")) {
+            return new Response(null, {
+              status: 307,
+              headers: { location: `http://${storage.host}/storage${url.pathname}` },
+            });
+          }
+          return await forward(request);
+        }),
+        (it) => it.stop(),
+      );
+      const daemon = teardown.add(await TestContainerd.start(), (it) => it.cleanup());
+      const client = teardown.add(daemon.client(), (it) => it.close());
       const result = await pullImage(client, `${front.host}/private/app:v1`, {
         credentials: () => ({ username: "alice", password: "wonderland" }),
       });
@@ -201,12 +221,7 @@ Deno.test({
       assert(storage.seen.length >= 3, "config and layers came from the storage origin");
       assert(storage.seen.every((seen) => !seen.authorized), "storage never saw the credentials");
     } finally {
-      client.close();
-      await daemon.cleanup();
-      await front.stop();
-      await storage.stop();
-      await registry.stop();
-      await image.cleanup();
+      await teardown.run();
     }
   },
 });

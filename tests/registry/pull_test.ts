@@ -17,6 +17,7 @@ import {
   publishImage,
   smallImage,
   storedDigest,
+  Teardown,
 } from "./support/fixtures.ts";
 import { skopeo, TestRegistry } from "./support/registry.ts";
 
@@ -27,16 +28,23 @@ Deno.test({
   ignore: needsRegistry(pullWithUnpack) ||
     requirements(pullWithUnpack, missingRoot(), missingOverlay()),
   async fn() {
-    const registry = await TestRegistry.start();
-    // A pass-through proxy, only to count what goes over the wire.
-    const proxy = await FaultProxy.start(
-      registry.host,
-      (request, _url, forward) => forward(request),
-    );
-    const daemon = await TestContainerd.start();
-    const client = daemon.client();
-    const image = await publishImage(smallImage(), `${registry.host}/lib/app:v1`);
+    const teardown = new Teardown();
     try {
+      const registry = teardown.add(await TestRegistry.start(), (it) => it.stop());
+      // A pass-through proxy, only to count what goes over the wire.
+      const proxy = teardown.add(
+        await FaultProxy.start(
+          registry.host,
+          (request, _url, forward) => forward(request),
+        ),
+        (it) => it.stop(),
+      );
+      const daemon = teardown.add(await TestContainerd.start(), (it) => it.cleanup());
+      const client = teardown.add(daemon.client(), (it) => it.close());
+      const image = teardown.add(
+        await publishImage(smallImage(), `${registry.host}/lib/app:v1`),
+        (it) => it.cleanup(),
+      );
       const name = `${proxy.host}/lib/app:v1`;
       const first = await daemon.ctr(["images", "pull", name]);
       assertEquals(first.code, 0, first.stderr);
@@ -100,11 +108,7 @@ Deno.test({
       );
       assertEquals(manifestGets.length, 1, "only the first pull fetched the manifest");
     } finally {
-      client.close();
-      await daemon.cleanup();
-      await proxy.stop();
-      await registry.stop();
-      await image.cleanup();
+      await teardown.run();
     }
   },
 });
@@ -114,14 +118,19 @@ Deno.test({
   name: platforms,
   ignore: needsRegistry(platforms),
   async fn() {
-    const registry = await TestRegistry.start();
-    const daemon = await TestContainerd.start();
-    const image = await publishImage(multiPlatformImage(), `${registry.host}/multi/app:v1`);
-    const [amd64, arm64, armV7] = image.manifests;
-    const name = `${registry.host}/multi/app:v1`;
-    const clients = [daemon.client("host"), daemon.client("arm"), daemon.client("every")];
+    const teardown = new Teardown();
     try {
-      const [hostClient, armClient, everyClient] = clients;
+      const registry = teardown.add(await TestRegistry.start(), (it) => it.stop());
+      const daemon = teardown.add(await TestContainerd.start(), (it) => it.cleanup());
+      const image = teardown.add(
+        await publishImage(multiPlatformImage(), `${registry.host}/multi/app:v1`),
+        (it) => it.cleanup(),
+      );
+      const [amd64, arm64, armV7] = image.manifests;
+      const name = `${registry.host}/multi/app:v1`;
+      const [hostClient, armClient, everyClient] = ["host", "arm", "every"].map((namespace) =>
+        teardown.add(daemon.client(namespace), (it) => it.close())
+      );
       assertEquals(Deno.build.arch, "x86_64", "this test assumes an amd64 host");
       const byHost = await pullImage(hostClient, name);
       assertEquals(byHost.manifests.map((m) => m.descriptor.digest), [amd64.descriptor.digest]);
@@ -164,10 +173,7 @@ Deno.test({
         /no manifest for linux\/s390x \(it has: linux\/amd64, linux\/arm64, linux\/arm\/v7\)/,
       );
     } finally {
-      for (const client of clients) client.close();
-      await daemon.cleanup();
-      await registry.stop();
-      await image.cleanup();
+      await teardown.run();
     }
   },
 });
@@ -177,11 +183,15 @@ Deno.test({
   name: byDigest,
   ignore: needsRegistry(byDigest),
   async fn() {
-    const registry = await TestRegistry.start();
-    const daemon = await TestContainerd.start();
-    const client = daemon.client();
-    const image = await publishImage(smallImage(2), `${registry.host}/lib/digested:v1`);
+    const teardown = new Teardown();
     try {
+      const registry = teardown.add(await TestRegistry.start(), (it) => it.stop());
+      const daemon = teardown.add(await TestContainerd.start(), (it) => it.cleanup());
+      const client = teardown.add(daemon.client(), (it) => it.close());
+      const image = teardown.add(
+        await publishImage(smallImage(2), `${registry.host}/lib/digested:v1`),
+        (it) => it.cleanup(),
+      );
       const reference = `${registry.host}/lib/digested@${image.root.digest}`;
       const result = await pullImage(client, reference);
       assertEquals(result.image.name, reference);
@@ -215,10 +225,7 @@ Deno.test({
         /^ctr: resolving .*not found \(HTTP 404\): check the repository name/m,
       );
     } finally {
-      client.close();
-      await daemon.cleanup();
-      await registry.stop();
-      await image.cleanup();
+      await teardown.run();
     }
   },
 });
@@ -230,11 +237,15 @@ Deno.test({
   ignore: needsRegistry(busybox) ||
     requirements(busybox, missingRoot(), missingOverlay(), missingTool("busybox")),
   async fn() {
-    const registry = await TestRegistry.start();
-    const daemon = await TestContainerd.start();
-    const client = daemon.client();
-    const directory = await Deno.makeTempDir();
+    const teardown = new Teardown();
     try {
+      const registry = teardown.add(await TestRegistry.start(), (it) => it.stop());
+      const daemon = teardown.add(await TestContainerd.start(), (it) => it.cleanup());
+      const client = teardown.add(daemon.client(), (it) => it.close());
+      const directory = teardown.add(
+        await Deno.makeTempDir(),
+        (it) => Deno.remove(it, { recursive: true }),
+      );
       // The project's own base-image builder writes the OCI archive.
       const archive = join(directory, "busybox.oci.tar");
       const build = await new Deno.Command(Deno.execPath(), {
@@ -282,10 +293,7 @@ Deno.test({
         await snapshots.remove("registry-test-view");
       }
     } finally {
-      client.close();
-      await daemon.cleanup();
-      await registry.stop();
-      await Deno.remove(directory, { recursive: true });
+      await teardown.run();
     }
   },
 });

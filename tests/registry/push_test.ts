@@ -12,7 +12,13 @@ import { pullImage } from "../../lib/registry/pull.ts";
 import { pushImage } from "../../lib/registry/push.ts";
 import { RegistryError } from "../../lib/registry/errors.ts";
 import { FaultProxy } from "./support/fault_proxy.ts";
-import { multiPlatformImage, needsRegistry, publishImage, smallImage } from "./support/fixtures.ts";
+import {
+  multiPlatformImage,
+  needsRegistry,
+  publishImage,
+  smallImage,
+  Teardown,
+} from "./support/fixtures.ts";
 import { RealContainerd } from "./support/real_containerd.ts";
 import { skopeo, TestRegistry } from "./support/registry.ts";
 
@@ -21,18 +27,28 @@ Deno.test({
   name: roundTrip,
   ignore: needsRegistry(roundTrip),
   async fn() {
-    const source = await TestRegistry.start();
-    const target = await TestRegistry.start();
-    // Counting proxy in front of the target, to see the upload style on the wire.
-    const targetProxy = await FaultProxy.start(
-      target.host,
-      (request, _url, forward) => forward(request),
-    );
-    const daemon = await TestContainerd.start();
-    const client = daemon.client();
-    const image = await publishImage(smallImage(5), `${source.host}/lib/app:v1`);
-    const copyDir = await Deno.makeTempDir();
+    const teardown = new Teardown();
     try {
+      const source = teardown.add(await TestRegistry.start(), (it) => it.stop());
+      const target = teardown.add(await TestRegistry.start(), (it) => it.stop());
+      // Counting proxy in front of the target, to see the upload style on the wire.
+      const targetProxy = teardown.add(
+        await FaultProxy.start(
+          target.host,
+          (request, _url, forward) => forward(request),
+        ),
+        (it) => it.stop(),
+      );
+      const daemon = teardown.add(await TestContainerd.start(), (it) => it.cleanup());
+      const client = teardown.add(daemon.client(), (it) => it.close());
+      const image = teardown.add(
+        await publishImage(smallImage(5), `${source.host}/lib/app:v1`),
+        (it) => it.cleanup(),
+      );
+      const copyDir = teardown.add(
+        await Deno.makeTempDir(),
+        (it) => Deno.remove(it, { recursive: true }),
+      );
       const local = `${source.host}/lib/app:v1`;
       await pullImage(client, local);
       const manifest = image.manifests[0];
@@ -95,56 +111,50 @@ Deno.test({
       assertEquals([again.mounted, again.uploaded, again.existing], [0, 0, 3]);
 
       // A chunked push, to a registry that has nothing yet.
-      const chunkTarget = await TestRegistry.start();
-      const chunkProxy = await FaultProxy.start(
-        chunkTarget.host,
-        (request, _url, forward) => forward(request),
+      const chunkTarget = teardown.add(await TestRegistry.start(), (it) => it.stop());
+      const chunkProxy = teardown.add(
+        await FaultProxy.start(chunkTarget.host, (request, _url, forward) => forward(request)),
+        (it) => it.stop(),
       );
-      try {
-        const chunked = await pushImage(client, local, `${chunkProxy.host}/chunked/app:v1`, {
-          chunkSize: 64 * 1024,
-        });
-        assertEquals(chunked.uploaded, 3);
-        const patches = chunkProxy.seen.filter((seen) => seen.method === "PATCH").length;
-        // 300 kB of random layer (5 chunks) + a small layer + the config: 7 PATCHes.
-        assertEquals(patches, Math.ceil(manifest.layers[0].size / 65536) + 2);
-        const inspected = JSON.parse(
-          await skopeo([
-            "inspect",
-            "--tls-verify=false",
-            `docker://${chunkTarget.host}/chunked/app:v1`,
-          ]),
-        );
-        assertEquals(inspected.Digest, image.root.digest);
-        assertEquals(inspected.Layers, manifest.layers.map((layer) => layer.digest));
-      } finally {
-        await chunkProxy.stop();
-        await chunkTarget.stop();
-      }
+      const chunked = await pushImage(client, local, `${chunkProxy.host}/chunked/app:v1`, {
+        chunkSize: 64 * 1024,
+      });
+      assertEquals(chunked.uploaded, 3);
+      const patches = chunkProxy.seen.filter((seen) => seen.method === "PATCH").length;
+      // 300 kB of random layer (5 chunks) + a small layer + the config: 7 PATCHes.
+      assertEquals(patches, Math.ceil(manifest.layers[0].size / 65536) + 2);
+      const inspected = JSON.parse(
+        await skopeo([
+          "inspect",
+          "--tls-verify=false",
+          `docker://${chunkTarget.host}/chunked/app:v1`,
+        ]),
+      );
+      assertEquals(inspected.Digest, image.root.digest);
+      assertEquals(inspected.Layers, manifest.layers.map((layer) => layer.digest));
     } finally {
-      client.close();
-      await daemon.cleanup();
-      await targetProxy.stop();
-      await source.stop();
-      await target.stop();
-      await image.cleanup();
-      await Deno.remove(copyDir, { recursive: true });
+      await teardown.run();
     }
   },
 });
 
-const index = "push: a multi-platform index goes up whole; a partial one is refused, or one --platform";
+const index =
+  "push: a multi-platform index goes up whole; a partial one is refused, or one --platform";
 Deno.test({
   name: index,
   ignore: needsRegistry(index),
   async fn() {
-    const source = await TestRegistry.start();
-    const target = await TestRegistry.start();
-    const daemon = await TestContainerd.start();
-    const everything = daemon.client("everything");
-    const partial = daemon.client("partial");
-    const image = await publishImage(multiPlatformImage(), `${source.host}/multi/app:v1`);
+    const teardown = new Teardown();
     try {
+      const source = teardown.add(await TestRegistry.start(), (it) => it.stop());
+      const target = teardown.add(await TestRegistry.start(), (it) => it.stop());
+      const daemon = teardown.add(await TestContainerd.start(), (it) => it.cleanup());
+      const everything = teardown.add(daemon.client("everything"), (it) => it.close());
+      const partial = teardown.add(daemon.client("partial"), (it) => it.close());
+      const image = teardown.add(
+        await publishImage(multiPlatformImage(), `${source.host}/multi/app:v1`),
+        (it) => it.cleanup(),
+      );
       const local = `${source.host}/multi/app:v1`;
       await pullImage(everything, local, { allPlatforms: true });
       const result = await pushImage(everything, local, `${target.host}/multi/copy:v1`);
@@ -202,12 +212,7 @@ Deno.test({
         image.manifests[0].descriptor.digest,
       );
     } finally {
-      everything.close();
-      partial.close();
-      await daemon.cleanup();
-      await source.stop();
-      await target.stop();
-      await image.cleanup();
+      await teardown.run();
     }
   },
 });
@@ -218,13 +223,17 @@ Deno.test({
   ignore: needsRegistry(realCtr) ||
     requirements(realCtr, missingRoot(), missingTool("containerd"), missingTool("ctr")),
   async fn() {
-    const source = await TestRegistry.start();
-    const target = await TestRegistry.start();
-    const daemon = await TestContainerd.start();
-    const client = daemon.client();
-    const image = await publishImage(smallImage(6), `${source.host}/lib/app:v1`);
-    const containerd = await RealContainerd.start();
+    const teardown = new Teardown();
     try {
+      const source = teardown.add(await TestRegistry.start(), (it) => it.stop());
+      const target = teardown.add(await TestRegistry.start(), (it) => it.stop());
+      const daemon = teardown.add(await TestContainerd.start(), (it) => it.cleanup());
+      const client = teardown.add(daemon.client(), (it) => it.close());
+      const image = teardown.add(
+        await publishImage(smallImage(6), `${source.host}/lib/app:v1`),
+        (it) => it.cleanup(),
+      );
+      const containerd = teardown.add(await RealContainerd.start(), (it) => it.stop());
       const local = `${source.host}/lib/app:v1`;
       await pullImage(client, local);
       const remote = `${target.host}/from/mini:v1`;
@@ -241,12 +250,7 @@ Deno.test({
       const check = await containerd.ctr(["images", "check"]);
       assertMatch(check.stdout, /complete \(3\/3\)/);
     } finally {
-      client.close();
-      await containerd.stop();
-      await daemon.cleanup();
-      await source.stop();
-      await target.stop();
-      await image.cleanup();
+      await teardown.run();
     }
   },
 });

@@ -116,8 +116,8 @@ export class RuntimeFixture {
   }
 
   /**
-   * A bundle made with `mini-runc spec`, rootfs bind-free (a copy of the links is not
-   * needed: the rootfs directory is shared read-only), then edited by `edit`.
+   * A bundle made with `mini-runc spec`, edited by `edit`. Its root.path points at the
+   * fixture's one busybox rootfs, shared by every bundle (runc's spec makes it read-only).
    */
   async bundle(name: string, edit: (spec: Spec) => void = () => {}): Promise<string> {
     const bundle = `${this.base}/${name}`;

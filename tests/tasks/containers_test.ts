@@ -9,6 +9,9 @@ import { generateSpec, withProcessArgs } from "../../lib/oci_spec/options.ts";
 import { DEFAULT_RUNTIME_NAME } from "../../lib/containers/types.ts";
 import type { Envelope } from "../../lib/events/types.ts";
 import { uniqueNamespace } from "./support.ts";
+import { MetadataDb } from "../../lib/metadata/db.ts";
+import { NamespaceStore } from "../../lib/metadata/namespaces.ts";
+import { containersGcSource, ContainerStore } from "../../lib/containers/mod.ts";
 
 Deno.test("containers: create, get, list with filters, label, delete, with events", async () => {
   const daemon = await TestContainerd.start();
@@ -144,5 +147,33 @@ Deno.test("containers: mini-ctr containers create/ls/info/label/rm", async () =>
   } finally {
     await Deno.remove(rootfs, { recursive: true });
     await daemon.cleanup();
+  }
+});
+
+Deno.test("containers: each record is a GC root for its snapshot and its gc.ref labels", async () => {
+  const directory = await Deno.makeTempDir({ prefix: "mini-containers-gc-" });
+  const db = new MetadataDb(`${directory}/meta.db`);
+  try {
+    const store = new ContainerStore(db, new NamespaceStore(db));
+    const spec = generateSpec({ namespace: "a", id: "web" }, withProcessArgs("true"));
+    store.create("a", {
+      id: "web",
+      spec,
+      runtime: { name: DEFAULT_RUNTIME_NAME },
+      snapshotter: "overlayfs",
+      snapshotKey: "web-key",
+      labels: { "containerd.io/gc.ref.content.extra": "sha256:" + "ab".repeat(32) },
+    });
+    store.create("b", { id: "bare", spec, runtime: { name: DEFAULT_RUNTIME_NAME } });
+    const roots = containersGcSource(store).roots();
+    assertEquals(roots, [
+      { type: "snapshots/overlayfs", namespace: "a", key: "web-key" },
+      { type: "content", namespace: "a", key: "sha256:" + "ab".repeat(32) },
+    ]);
+    // The store's table is namespaced, so a namespace with containers cannot be deleted.
+    assert(db.namespacedTables().includes("containers"));
+  } finally {
+    db.close();
+    await Deno.remove(directory, { recursive: true });
   }
 });

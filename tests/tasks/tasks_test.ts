@@ -223,3 +223,33 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  { name: "tasks: a container keeps its snapshot through image removal and GC", ignore },
+  async () => {
+    const namespace = uniqueNamespace();
+    const daemon = await daemonWithBusybox(namespace);
+    const client = daemon.client(namespace);
+    try {
+      await createContainerFromImage(client, {
+        id: "keep",
+        image: BUSYBOX,
+        specOptions: [withProcessArgs("sh", "-c", "test -x /bin/busybox && exit 42")],
+      });
+      await client.images.delete(BUSYBOX, { sync: true });
+      await client.content.collectGarbage();
+      // The container is a GC root: its active snapshot and the image layers below it stay.
+      const snapshot = await client.snapshots().stat("keep");
+      await client.snapshots().stat(snapshot.parent);
+      await client.tasks.create({ containerId: "keep" });
+      const exited = client.tasks.wait("keep");
+      await client.tasks.start("keep");
+      assertEquals((await exited).exitStatus, 42);
+      await client.tasks.delete("keep");
+      assertEquals(leftovers(daemon, namespace, "keep"), []);
+    } finally {
+      client.close();
+      await cleanupDaemon(daemon, namespace);
+    }
+  },
+);

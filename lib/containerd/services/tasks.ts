@@ -5,7 +5,7 @@
 // Mirrors containerd's `api/services/tasks/v1/tasks.proto` and
 // `plugins/services/tasks/local.go`.
 
-import { ApiError, invalidArgument } from "../../api/errors.ts";
+import { invalidArgument } from "../../api/errors.ts";
 import type { Router } from "../../api/server.ts";
 import type { StdioPaths } from "../../shim/types.ts";
 import type { TaskManager } from "../../tasks/manager.ts";
@@ -104,7 +104,12 @@ export function registerTasksService(router: Router, tasks: TaskManager): void {
     const { containerId, execId } = await context.json<TaskRequest>();
     return await tasks.deleteProcess(namespace, containerId, execId ?? "");
   });
-  add("ResizePty", () => {
-    throw new ApiError("unimplemented", "terminals are not supported by mini-containerd yet");
+  add("ResizePty", async (context) => {
+    const namespace = context.requireNamespace();
+    const { containerId, execId, width, height } = await context.json<
+      TaskRequest & { width: number; height: number }
+    >();
+    await tasks.resizePty(namespace, containerId, Number(width), Number(height), execId);
+    return {};
   });
 }

@@ -4,6 +4,7 @@
 // Mirrors containerd's `cmd/ctr/commands/content/content.go`.
 
 import { parseArgs } from "node:util";
+import { readableFromSource } from "../../content/file_stream.ts";
 import type { ContentInfo } from "../../content/types.ts";
 import { commandGroup } from "../group.ts";
 import { formatTable, parseLabelArguments } from "../table.ts";
@@ -119,7 +120,7 @@ export const contentCommand = commandGroup(
         if (total !== undefined && (!Number.isSafeInteger(total) || total < 0)) {
           throw new UsageError(`--expected-size "${sizeText}" is not a byte count`);
         }
-        await client.content.write(Deno.stdin.readable, {
+        await client.content.write(readableFromSource(Deno.stdin, { closeSource: false }), {
           ref,
           total,
           expected: values["expected-digest"],

@@ -8,7 +8,7 @@
 // Mirrors containerd's `cmd/ctr/commands/run/run.go` and `run_unix.go` (NewContainer),
 // and `cmd/ctr/commands/tasks/start.go`.
 
-import { failedPrecondition, isErrorCode } from "../../api/errors.ts";
+import { isErrorCode } from "../../api/errors.ts";
 import { AttachedIo, FifoSet } from "../../client/cio.ts";
 import type { ContainerdClient } from "../../client/client.ts";
 import {
@@ -29,6 +29,7 @@ import {
   withProcessArgs,
   withProcessCwd,
   withRootfsPath,
+  withTerminal,
   withUser,
 } from "../../oci_spec/options.ts";
 import type { SpecOption } from "../../oci_spec/types.ts";
@@ -118,12 +119,8 @@ export function parseBytes(text: string): number {
 
 /** Turns container flags into spec options (after the image config). */
 export function specOptionsFromFlags(flags: ParsedFlags, command: string[]): SpecOption[] {
-  if (flags.booleans.has("tty")) {
-    throw failedPrecondition(
-      "terminals (-t) are not supported by mini-containerd yet: run without -t",
-    );
-  }
   const options: SpecOption[] = [];
+  if (flags.booleans.has("tty")) options.push(withTerminal());
   if (command.length > 0) options.push(withProcessArgs(...command));
   const env = flags.values.get("env") ?? [];
   if (env.length > 0) options.push(withEnv(env));
@@ -217,11 +214,42 @@ export function forwardSignals(
 }
 
 /**
+ * Puts this terminal in raw mode (keys such as Ctrl-C reach the container as
+ * characters) and keeps the container's terminal the size of ours (SIGWINCH). Returns
+ * the function that undoes it. Mirrors ctr's console handling (`HandleConsoleResize`).
+ */
+export async function startTerminalSession(
+  client: ContainerdClient,
+  id: string,
+  execId?: string,
+): Promise<() => void> {
+  const interactive = Deno.stdin.isTerminal();
+  const resize = async () => {
+    if (!Deno.stdout.isTerminal()) return;
+    const { columns, rows } = Deno.consoleSize();
+    await client.tasks.resizePty(id, columns, rows, execId).catch(() => {});
+  };
+  if (interactive) Deno.stdin.setRaw(true);
+  await resize();
+  const onResize = () => {
+    resize();
+  };
+  Deno.addSignalListener("SIGWINCH", onResize);
+  return () => {
+    Deno.removeSignalListener("SIGWINCH", onResize);
+    if (interactive) Deno.stdin.setRaw(false);
+  };
+}
+
+/**
  * Runs a created container's task in the foreground: FIFOs, create, wait, start,
- * copy, delete. Returns the exit status.
+ * copy, delete. With a terminal (the spec says so), this terminal drives it; without,
+ * signals are forwarded. Returns the exit status.
  */
 export async function runTaskAttached(client: ContainerdClient, id: string): Promise<number> {
-  const fifos = await FifoSet.create(id, { stdin: true });
+  const container = await client.containers.get(id);
+  const terminal = container.spec.process?.terminal === true;
+  const fifos = await FifoSet.create(id, { stdin: true, terminal });
   const io = new AttachedIo(fifos, {
     stdin: Deno.stdin.readable,
     stdout: Deno.stdout.writable,
@@ -235,7 +263,9 @@ export async function runTaskAttached(client: ContainerdClient, id: string): Pro
       throw error;
     }
     const exited = client.tasks.wait(id);
-    const stopForwarding = forwardSignals(client, id);
+    const stopForwarding = terminal
+      ? await startTerminalSession(client, id)
+      : forwardSignals(client, id);
     try {
       await client.tasks.start(id);
     } catch (error) {
@@ -275,6 +305,7 @@ Options:
   --memory-limit BYTES      memory limit (an OOM kill exits with 137); k/m/g suffixes work
   --net-host                share the host's network namespace
   --hostname NAME           the container's hostname
+  -t, --tty                 give the container a terminal (this one, in raw mode)
   --runtime-binary PATH     the OCI runtime (default mini-runc; alias --runc-binary)
   --snapshotter NAME        snapshotter of the rootfs (default overlayfs)
   --rootfs                  the first argument is a rootfs directory, not an image

@@ -14,7 +14,7 @@ import type { Process } from "../../oci_spec/types.ts";
 import { commandGroup } from "../group.ts";
 import { formatTable } from "../table.ts";
 import { UsageError } from "../types.ts";
-import { forwardSignals, parseLeadingFlags, runTaskAttached } from "./run.ts";
+import { forwardSignals, parseLeadingFlags, runTaskAttached, startTerminalSession } from "./run.ts";
 
 /**
  * Copies a process's output to this terminal until it exits; returns its exit status.
@@ -26,9 +26,10 @@ async function attachAndWait(
   id: string,
   steps: { register: (fifos: FifoSet) => Promise<void>; start?: () => Promise<void> },
   execId?: string,
-  withStdin = true,
+  options: { stdin?: boolean; terminal?: boolean } = {},
 ): Promise<number> {
-  const fifos = await FifoSet.create(execId ?? id, { stdin: withStdin });
+  const terminal = options.terminal ?? false;
+  const fifos = await FifoSet.create(execId ?? id, { stdin: options.stdin ?? true, terminal });
   const io = new AttachedIo(fifos, {
     stdin: Deno.stdin.readable,
     stdout: Deno.stdout.writable,
@@ -44,7 +45,9 @@ async function attachAndWait(
       io.cancel();
       throw error;
     }
-    const stopForwarding = forwardSignals(client, id, execId);
+    const stopForwarding = terminal
+      ? await startTerminalSession(client, id, execId)
+      : forwardSignals(client, id, execId);
     const exit = await exited;
     stopForwarding();
     await io.done;
@@ -162,7 +165,7 @@ export const tasksCommand = commandGroup(
     {
       name: "exec",
       aliases: [],
-      summary: "run a process in a task: exec [-d] --exec-id ID [--env K=V] CONTAINER CMD...",
+      summary: "run a process in a task: exec [-d] [-t] --exec-id ID [--env K=V] CONTAINER CMD...",
       async run(args, { client }) {
         const flags = parseLeadingFlags(args, [
           { name: "exec-id", takesValue: true },
@@ -178,9 +181,7 @@ export const tasksCommand = commandGroup(
         if (!id || command.length === 0) {
           throw new UsageError("a container ID and a command must be provided");
         }
-        if (flags.booleans.has("tty")) {
-          throw new UsageError("terminals (-t) are not supported by mini-containerd yet");
-        }
+        const terminal = flags.booleans.has("tty");
         const spec = await execProcessSpec(
           client,
           id,
@@ -189,22 +190,30 @@ export const tasksCommand = commandGroup(
           flags.values.get("cwd")?.[0],
           flags.values.get("user")?.[0],
         );
+        spec.terminal = terminal;
         if (flags.booleans.has("detach")) {
+          if (terminal) throw new UsageError("-t needs this terminal: it cannot be used with -d");
           await client.tasks.exec({ containerId: id, execId, spec });
           await client.tasks.start(id, execId);
           return 0;
         }
         let registered = false;
         try {
-          return await attachAndWait(client, id, {
-            register: async (fifos) => {
-              await client.tasks.exec({ containerId: id, execId, spec, stdio: fifos.stdio });
-              registered = true;
+          return await attachAndWait(
+            client,
+            id,
+            {
+              register: async (fifos) => {
+                await client.tasks.exec({ containerId: id, execId, spec, stdio: fifos.stdio });
+                registered = true;
+              },
+              start: async () => {
+                await client.tasks.start(id, execId);
+              },
             },
-            start: async () => {
-              await client.tasks.start(id, execId);
-            },
-          }, execId);
+            execId,
+            { terminal },
+          );
         } finally {
           if (registered) await client.tasks.deleteProcess(id, execId).catch(() => {});
         }
@@ -280,7 +289,7 @@ export const tasksCommand = commandGroup(
             register: (fifos) => client.tasks.attach(id, fifos.stdio),
           },
           undefined,
-          Boolean(task.stdio.stdin),
+          { stdin: Boolean(task.stdio.stdin), terminal: Boolean(task.stdio.terminal) },
         );
       },
     },

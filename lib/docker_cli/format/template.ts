@@ -214,15 +214,17 @@ interface Pipeline {
   position: number;
 }
 
+interface ControlNode {
+  kind: "if" | "with" | "range";
+  pipeline: Pipeline;
+  body: TemplateNode[];
+  otherwise: TemplateNode[];
+}
+
 type TemplateNode =
   | { kind: "text"; text: string }
   | { kind: "action"; pipeline: Pipeline }
-  | {
-    kind: "if" | "with" | "range";
-    pipeline: Pipeline;
-    body: TemplateNode[];
-    otherwise: TemplateNode[];
-  }
+  | ControlNode
   | { kind: "break" | "continue"; position: number };
 
 class Parser {
@@ -731,7 +733,7 @@ class Execution {
   }
 
   walkRange(
-    node: Extract<TemplateNode, { kind: "range" }>,
+    node: ControlNode,
     dot: unknown,
     variables: Variable[],
     out: string[],

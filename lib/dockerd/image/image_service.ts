@@ -16,8 +16,12 @@ import type { ContainerSummary } from "../types.ts";
 import type { LayerStore } from "../layer/layer_store.ts";
 import type { GraphDriverData } from "../layer/overlay2.ts";
 import { formatNanoTime, type ImageRecord, type ImageStore } from "./image_store.ts";
-import { parseImageReference, type ReferenceStore, type StoredReference } from "./reference_store.ts";
-import type { HistoryItem, ImageDeleteItem, ImageSummary } from "./types.ts";
+import {
+  parseImageReference,
+  type ReferenceStore,
+  type StoredReference,
+} from "./reference_store.ts";
+import type { DockerContainerConfig, HistoryItem, ImageDeleteItem, ImageSummary } from "./types.ts";
 
 /** The Docker version string images created here carry (DockerVersion). */
 export const ENGINE_VERSION = "20.10.24-mini";
@@ -139,7 +143,9 @@ export class ImageService {
       let repoTags: string[] | null = null;
       let repoDigests: string[] | null = null;
       for (const reference of this.references.references(image.id)) {
-        if (referencePatterns.length > 0 && !matchesReference(reference, referencePatterns)) continue;
+        if (referencePatterns.length > 0 && !matchesReference(reference, referencePatterns)) {
+          continue;
+        }
         if (reference.isDigest) (repoDigests ??= []).push(reference.familiar);
         else (repoTags ??= []).push(reference.familiar);
       }
@@ -241,14 +247,19 @@ export class ImageService {
     if (repository === "") throw badParameter("repository name must have at least one component");
     const text = tag ? `${repository}:${tag}` : repository;
     const reference = parseImageReference(text);
-    if (reference.digest !== undefined) throw badParameter("refusing to create a tag with a digest reference");
+    if (reference.digest !== undefined) {
+      throw badParameter("refusing to create a tag with a digest reference");
+    }
     await this.references.addTag(reference, image.id, true);
     await this.images.touch(image.id);
     return this.#familiar(reference);
   }
 
   /** `DELETE /images/{name}?force=&noprune=`: untags and deletes, as `docker rmi`. */
-  async delete(nameOrId: string, options: { force?: boolean; prune?: boolean } = {}): Promise<ImageDeleteItem[]> {
+  async delete(
+    nameOrId: string,
+    options: { force?: boolean; prune?: boolean } = {},
+  ): Promise<ImageDeleteItem[]> {
     const force = options.force ?? false;
     const prune = options.prune ?? true;
     const image = this.get(nameOrId);
@@ -274,7 +285,9 @@ export class ImageService {
       if (reference.digest === undefined) {
         // The last tag of a repository is gone: its digest references go too.
         const name = familiarName(reference);
-        const tagLeft = repoRefs.some((ref) => !ref.isDigest && familiarName(ref.reference) === name);
+        const tagLeft = repoRefs.some((ref) =>
+          !ref.isDigest && familiarName(ref.reference) === name
+        );
         if (!tagLeft) {
           for (const ref of repoRefs) {
             if (ref.isDigest && familiarName(ref.reference) === name) {
@@ -338,7 +351,9 @@ export class ImageService {
     const make = (hard: boolean, used: boolean, message: string) =>
       Object.assign(
         conflictError(
-          `conflict: unable to delete ${shortId(image.id)} (${hard ? "cannot be forced" : "must be forced"}) - ${message}`,
+          `conflict: unable to delete ${shortId(image.id)} (${
+            hard ? "cannot be forced" : "must be forced"
+          }) - ${message}`,
         ),
         { used },
       );
@@ -346,26 +361,36 @@ export class ImageService {
       return make(true, false, "image has dependent child images");
     }
     const running = containers.find((container) =>
-      container.imageId === image.id && (container.state === "running" || container.state === "paused" ||
+      container.imageId === image.id &&
+      (container.state === "running" || container.state === "paused" ||
         container.state === "restarting")
     );
-    if (running) return make(true, true, `image is being used by running container ${shortId(running.id)}`);
+    if (running) {
+      return make(true, true, `image is being used by running container ${shortId(running.id)}`);
+    }
     if (mask === "hard") return undefined;
     if (mask === "all" && this.references.references(image.id).length > 0) {
       return make(false, false, "image is referenced in multiple repositories");
     }
     const stopped = containers.find((container) => container.imageId === image.id);
-    if (stopped) return make(false, true, `image is being used by stopped container ${shortId(stopped.id)}`);
+    if (stopped) {
+      return make(false, true, `image is being used by stopped container ${shortId(stopped.id)}`);
+    }
     return undefined;
   }
 
   /** `POST /images/prune`: deletes dangling (or, with dangling=false, all unused) images. */
-  async prune(filters: Map<string, string[]>): Promise<{ ImagesDeleted: ImageDeleteItem[] | null; SpaceReclaimed: number }> {
+  async prune(
+    filters: Map<string, string[]>,
+  ): Promise<{ ImagesDeleted: ImageDeleteItem[] | null; SpaceReclaimed: number }> {
     for (const name of filters.keys()) {
-      if (!["dangling", "label", "until"].includes(name)) throw badParameter(`invalid filter '${name}'`);
+      if (!["dangling", "label", "until"].includes(name)) {
+        throw badParameter(`invalid filter '${name}'`);
+      }
     }
     const danglingValue = filters.get("dangling")?.[0]?.toLowerCase();
-    const danglingOnly = danglingValue === undefined || danglingValue === "true" || danglingValue === "1";
+    const danglingOnly = danglingValue === undefined || danglingValue === "true" ||
+      danglingValue === "1";
     const labels = filters.get("label") ?? [];
     const containers = await this.containers();
     const used = new Set(containers.map((container) => container.imageId));
@@ -426,8 +451,11 @@ function pathMatchPattern(pattern: string): RegExp {
     else if (character === "?") source += "[^/]";
     else if (character === "[") {
       const close = pattern.indexOf("]", index + 1);
-      if (close < 0) throw badParameter(`invalid reference filter ${JSON.stringify(pattern)}: unclosed [`);
-      source += "[" + pattern.slice(index + 1, close).replace(/^\^/, "^").replace(/\\/g, "\\\\") + "]";
+      if (close < 0) {
+        throw badParameter(`invalid reference filter ${JSON.stringify(pattern)}: unclosed [`);
+      }
+      source += "[" + pattern.slice(index + 1, close).replace(/^\^/, "^").replace(/\\/g, "\\\\") +
+        "]";
       index = close;
     } else source += character.replace(/[.+^${}()|\\]/g, "\\$&");
   }
@@ -446,7 +474,7 @@ function matchesLabel(labels: Record<string, string>, filter: string): boolean {
 }
 
 /** A container config with every field present, as Go's struct encoding prints it. */
-function fullContainerConfig(config: Record<string, unknown> | undefined): Record<string, unknown> {
+function fullContainerConfig(config: DockerContainerConfig | undefined): Record<string, unknown> {
   return {
     Hostname: "",
     Domainname: "",

@@ -45,10 +45,14 @@ export function parseImageConfigBytes(raw: Uint8Array): DockerImageConfig {
   } catch (error) {
     throw badParameter(`invalid image config: ${error instanceof Error ? error.message : error}`);
   }
-  if (typeof config !== "object" || config === null) throw badParameter("invalid image config: not an object");
+  if (typeof config !== "object" || config === null) {
+    throw badParameter("invalid image config: not an object");
+  }
   const diffIds = config.rootfs?.diff_ids;
   if (config.rootfs?.type !== "layers" || !Array.isArray(diffIds)) {
-    throw badParameter('invalid image config: rootfs must be {"type": "layers", "diff_ids": [...]}');
+    throw badParameter(
+      'invalid image config: rootfs must be {"type": "layers", "diff_ids": [...]}',
+    );
   }
   return config;
 }
@@ -134,7 +138,9 @@ export class ImageStore {
     const hex = hexOf(prefix);
     if (!/^[a-f0-9]+$/.test(hex)) return undefined;
     const matches = this.list().filter((image) => hexOf(image.id).startsWith(hex));
-    if (matches.length > 1) throw badParameter(`ambiguous image ID prefix ${prefix}: ${matches.length} images match`);
+    if (matches.length > 1) {
+      throw badParameter(`ambiguous image ID prefix ${prefix}: ${matches.length} images match`);
+    }
     return matches[0];
   }
 
@@ -187,7 +193,9 @@ export class ImageStore {
     // Children keep a dangling parent pointer otherwise.
     for (const child of this.children(image.id)) {
       child.parent = undefined;
-      await Deno.remove(join(this.root, "metadata", "sha256", hexOf(child.id), "parent")).catch(() => {});
+      await Deno.remove(join(this.root, "metadata", "sha256", hexOf(child.id), "parent")).catch(
+        () => {},
+      );
     }
     return image.topLayer ? await this.layers.release(image.topLayer) : [];
   }

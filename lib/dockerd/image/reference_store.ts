@@ -91,7 +91,11 @@ export class ReferenceStore {
   /** Records `name@digest` (the manifest a pull or push used) for an image. */
   async addDigest(reference: Reference, imageId: string): Promise<void> {
     if (reference.digest === undefined) throw badParameter("a digest reference needs @sha256:…");
-    await this.#add({ domain: reference.domain, path: reference.path, digest: reference.digest }, imageId, true);
+    await this.#add(
+      { domain: reference.domain, path: reference.path, digest: reference.digest },
+      imageId,
+      true,
+    );
   }
 
   async #add(reference: Reference, imageId: string, force: boolean): Promise<void> {

@@ -29,7 +29,13 @@ import { conflictError, notFoundError } from "../server/errors.ts";
 import { setupInitLayer } from "./init_layer.ts";
 import { directorySize, type GraphDriverData, type Overlay2Driver } from "./overlay2.ts";
 import { MAX_IMAGE_LAYERS, randomHexId } from "./short_id.ts";
-import { assembleTar, readTarSplit, TarSplitRecorder, writeTarSplit } from "./tar_split.ts";
+import {
+  assembleTar,
+  readTarSplit,
+  tarSize,
+  TarSplitRecorder,
+  writeTarSplit,
+} from "./tar_split.ts";
 
 /** One read-only (image) layer. */
 export interface LayerRecord {
@@ -273,7 +279,9 @@ export class LayerStore {
     options: RegisterOptions,
   ): Promise<LayerRecord> {
     const parentLayer = parent === undefined ? undefined : this.#layers.get(parent);
-    if (parent !== undefined && !parentLayer) throw notFoundError(`parent layer ${parent} does not exist`);
+    if (parent !== undefined && !parentLayer) {
+      throw notFoundError(`parent layer ${parent} does not exist`);
+    }
     const cacheId = randomHexId();
     const writeSet = await Deno.makeTempDir({ dir: join(this.root, "tmp"), prefix: "write-set-" });
     let created = false;
@@ -319,7 +327,10 @@ export class LayerStore {
       await Deno.writeTextFile(join(writeSet, "cache-id"), cacheId);
       if (parent !== undefined) await Deno.writeTextFile(join(writeSet, "parent"), parent);
       if (options.descriptor) {
-        await Deno.writeTextFile(join(writeSet, "descriptor.json"), JSON.stringify(options.descriptor));
+        await Deno.writeTextFile(
+          join(writeSet, "descriptor.json"),
+          JSON.stringify(options.descriptor),
+        );
       }
       await writeTarSplit(join(writeSet, "tar-split.json.gz"), entries);
       await Deno.rename(writeSet, join(this.root, "sha256", hexOf(chainId)));
@@ -385,12 +396,17 @@ export class LayerStore {
     return deleted;
   }
 
-  /** The layer as the tar it was registered from (reassembled, diffID-verified). */
-  async tarStream(chainId: string): Promise<ReadableStream<Uint8Array>> {
+  /** The layer as the tar it was registered from (reassembled, diffID-verified), with its size. */
+  async tarStream(chainId: string): Promise<{ stream: ReadableStream<Uint8Array>; size: number }> {
     const layer = this.#layers.get(chainId);
     if (!layer) throw notFoundError(`layer ${chainId} does not exist`);
-    const entries = await readTarSplit(join(this.root, "sha256", hexOf(chainId), "tar-split.json.gz"));
-    return assembleTar(this.driver.diffDir(layer.cacheId), entries, layer.diffId);
+    const entries = await readTarSplit(
+      join(this.root, "sha256", hexOf(chainId), "tar-split.json.gz"),
+    );
+    return {
+      stream: assembleTar(this.driver.diffDir(layer.cacheId), entries, layer.diffId),
+      size: tarSize(entries),
+    };
   }
 
   // ---- Container (read-write) layers -------------------------------------------------
@@ -410,7 +426,10 @@ export class LayerStore {
    * for an image with no layers): `<mount-id>-init` with the mount points, then
    * `<mount-id>` for the container's own changes. Records them in layerdb/mounts.
    */
-  async createContainerLayer(containerId: string, parent: string | undefined): Promise<MountRecord> {
+  async createContainerLayer(
+    containerId: string,
+    parent: string | undefined,
+  ): Promise<MountRecord> {
     if (this.#mounts.has(containerId)) {
       throw conflictError(`a read-write layer for container ${containerId} already exists`);
     }
@@ -436,7 +455,9 @@ export class LayerStore {
     } catch (error) {
       await this.driver.remove(mountId).catch(() => {});
       await this.driver.remove(initId).catch(() => {});
-      await Deno.remove(join(this.root, "mounts", containerId), { recursive: true }).catch(() => {});
+      await Deno.remove(join(this.root, "mounts", containerId), { recursive: true }).catch(
+        () => {},
+      );
       if (parent !== undefined) this.#references.set(parent, this.referenceCount(parent) - 1);
       throw error;
     }

@@ -139,7 +139,9 @@ export class Overlay2Driver {
     const parentLower = await readOptional(join(this.dir(parent), LOWER_FILE));
     if (parentLower) lowers.push(...parentLower.split(":"));
     if (lowers.length > MAX_LOWER_DEPTH) {
-      throw new Error(`max depth exceeded: an overlay mount stacks at most ${MAX_LOWER_DEPTH} lower layers`);
+      throw new Error(
+        `max depth exceeded: an overlay mount stacks at most ${MAX_LOWER_DEPTH} lower layers`,
+      );
     }
     return lowers.join(":");
   }
@@ -308,7 +310,9 @@ export function backingFilesystem(path: string): string {
     for (const entry of readMountInfo()) {
       const point = entry.mountPoint;
       const within = path === point || path.startsWith(point.endsWith("/") ? point : point + "/");
-      if (within && point.length > best.length) best = { length: point.length, fstype: entry.fstype };
+      if (within && point.length > best.length) {
+        best = { length: point.length, fstype: entry.fstype };
+      }
     }
   } catch { /* no /proc */ }
   return backingFilesystemNames[best.fstype] ?? best.fstype;

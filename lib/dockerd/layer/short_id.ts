@@ -57,6 +57,8 @@ export function isShortId(name: string): boolean {
 
 /** A random 64-hex id, as Docker uses for cache ids, mount ids and container ids. */
 export function randomHexId(): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(32)), (byte) =>
-    byte.toString(16).padStart(2, "0")).join("");
+  return Array.from(
+    crypto.getRandomValues(new Uint8Array(32)),
+    (byte) => byte.toString(16).padStart(2, "0"),
+  ).join("");
 }

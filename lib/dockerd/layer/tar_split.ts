@@ -15,7 +15,7 @@
 
 import { createHash } from "node:crypto";
 import { Buffer } from "node:buffer";
-import { close, openInRoot, OpenFlags, openAt, AtFlags, read } from "../../archive/syscalls.ts";
+import { AtFlags, close, openAt, OpenFlags, openInRoot, read } from "../../archive/syscalls.ts";
 
 const BLOCK = 512;
 const FILE_ENTRY = 1;
@@ -244,10 +244,22 @@ export async function readTarSplit(path: string): Promise<TarSplitEntry[]> {
   return text.split("\n").filter((line) => line !== "").map((line) => JSON.parse(line));
 }
 
+/** The size in bytes of the tar a record reassembles to. */
+export function tarSize(entries: TarSplitEntry[]): number {
+  let size = 0;
+  for (const entry of entries) {
+    if (entry.type === SEGMENT_ENTRY) size += Buffer.from(entry.payload ?? "", "base64").byteLength;
+    else size += entry.size ?? 0;
+  }
+  return size;
+}
+
 /** A tar entry's name as a path below the diff dir ("./bin/sh" → "bin/sh"); refuses "..". */
 function entryPath(name: string): string {
   const parts = name.split("/").filter((part) => part !== "" && part !== ".");
-  if (parts.includes("..")) throw new Error(`tar-split entry ${JSON.stringify(name)} leaves the layer`);
+  if (parts.includes("..")) {
+    throw new Error(`tar-split entry ${JSON.stringify(name)} leaves the layer`);
+  }
   return parts.join("/");
 }
 

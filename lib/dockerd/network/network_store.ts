@@ -22,7 +22,11 @@ export interface NetworkResource {
   Scope: string;
   Driver: string;
   EnableIPv6: boolean;
-  IPAM: { Driver: string; Options: Record<string, string> | null; Config: Record<string, string>[] };
+  IPAM: {
+    Driver: string;
+    Options: Record<string, string> | null;
+    Config: Record<string, string>[];
+  };
   Internal: boolean;
   Attachable: boolean;
   Ingress: boolean;

@@ -9,7 +9,12 @@
 import type { IncomingMessage } from "node:http";
 import { Buffer } from "node:buffer";
 import { badParameter, EngineError } from "./errors.ts";
-import { hijackedResponse, hijackedSocket, type HijackedStream, RAW_STREAM_MEDIA_TYPE } from "./hijack.ts";
+import {
+  hijackedResponse,
+  hijackedSocket,
+  type HijackedStream,
+  RAW_STREAM_MEDIA_TYPE,
+} from "./hijack.ts";
 import { HttpReply, type Reply, SocketReply } from "./reply.ts";
 import { jsonErrorReason } from "./json.ts";
 
@@ -82,7 +87,9 @@ export class EngineRequest {
     const value = this.query.get(name);
     if (value === null || value === "") return fallback;
     const parsed = Number(value);
-    if (!Number.isInteger(parsed)) throw badParameter(`invalid ${name} value ${JSON.stringify(value)}: not an integer`);
+    if (!Number.isInteger(parsed)) {
+      throw badParameter(`invalid ${name} value ${JSON.stringify(value)}: not an integer`);
+    }
     return parsed;
   }
 
@@ -118,7 +125,9 @@ export class EngineRequest {
     const declared = Number(this.header("content-length") ?? "0");
     if (declared > limit) {
       this.incoming.resume(); // drain without keeping it
-      throw badParameter(`request body of ${declared} bytes is larger than the ${limit}-byte limit`);
+      throw badParameter(
+        `request body of ${declared} bytes is larger than the ${limit}-byte limit`,
+      );
     }
     const chunks: Buffer[] = [];
     let total = 0;

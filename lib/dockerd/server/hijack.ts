@@ -32,7 +32,9 @@ export function frameChunk(stream: StreamType, payload: Uint8Array): Uint8Array 
 }
 
 /** Splits a framed byte sequence back into (stream, payload) pairs; for tests and clients. */
-export function* parseFrames(bytes: Uint8Array): Generator<{ stream: number; payload: Uint8Array }> {
+export function* parseFrames(
+  bytes: Uint8Array,
+): Generator<{ stream: number; payload: Uint8Array }> {
   let offset = 0;
   while (offset + 8 <= bytes.byteLength) {
     const length = new DataView(bytes.buffer, bytes.byteOffset + offset + 4, 4).getUint32(0, false);

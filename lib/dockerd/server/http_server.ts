@@ -113,7 +113,10 @@ export class EngineServer {
       const match = this.router.match(method, path);
       if (match.kind === "none") throw notFoundError("page not found");
       if (match.kind === "wrong-method") {
-        throw new EngineError(405, `method ${method} is not allowed on ${path} (use ${match.allowed.join(", ")})`);
+        throw new EngineError(
+          405,
+          `method ${method} is not allowed on ${path} (use ${match.allowed.join(", ")})`,
+        );
       }
       const request = new EngineRequest(
         incoming,
@@ -131,9 +134,12 @@ export class EngineServer {
       else reply.json(result);
     } catch (error) {
       const { status, message } = describeError(error);
-      if (status >= 500) log.error(`Handler for ${method} ${url.pathname} returned error: ${message}`);
-      else log.debug(`Handler for ${method} ${url.pathname} returned error: ${message}`);
-      if (status >= 500 && !(error instanceof EngineError) && error instanceof Error && error.stack) {
+      if (status >= 500 && status !== 501) {
+        log.error(`Handler for ${method} ${url.pathname} returned error: ${message}`);
+      } else log.debug(`Handler for ${method} ${url.pathname} returned error: ${message}`);
+      if (
+        status >= 500 && !(error instanceof EngineError) && error instanceof Error && error.stack
+      ) {
         log.debug(error.stack);
       }
       try {

@@ -8,8 +8,10 @@
 export function encodeJson(value: unknown): string {
   // These three characters can only appear inside JSON strings, so replacing them
   // everywhere is safe.
-  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (character) =>
-    "\\u" + character.charCodeAt(0).toString(16).padStart(4, "0"));
+  return JSON.stringify(value).replace(
+    /[<>&\u2028\u2029]/g,
+    (character) => "\\u" + character.charCodeAt(0).toString(16).padStart(4, "0"),
+  );
 }
 
 /**

@@ -7,7 +7,7 @@
 // Mirrors moby's pkg/jsonmessage (JSONMessage, JSONProgress.String), pkg/streamformatter
 // and go-units' HumanSize.
 
-import type { ResponseStream } from "./reply.ts";
+import type { Reply, ResponseStream } from "./reply.ts";
 import { encodeJson } from "./json.ts";
 
 /** One line of a progress stream (moby's JSONMessage). */
@@ -57,16 +57,36 @@ export function progressBar(current: number, total: number): string {
 
 /** Writes a JSON-message stream (NDJSON) onto a streaming response. */
 export class ProgressWriter {
-  constructor(private readonly out: ResponseStream) {}
+  #out?: ResponseStream;
+
+  /**
+   * Writes onto `out`, or, given a Reply, starts the 200 stream only with the first
+   * message: until then a failure can still be answered with a proper status code
+   * (dockerd's write-flusher behaves the same way: `docker pull` of an unknown tag
+   * gets a plain 404, not a stream with an error in it).
+   */
+  constructor(private readonly target: ResponseStream | Reply) {
+    if ("write" in target) this.#out = target;
+  }
+
+  /** True once the 200 and a first message went out. */
+  get started(): boolean {
+    return this.#out !== undefined;
+  }
 
   /** Aborts when the client hangs up. */
   get closed(): AbortSignal {
-    return this.out.closed;
+    return this.target.closed;
+  }
+
+  #stream(): ResponseStream {
+    this.#out ??= (this.target as Reply).stream(200, "application/json");
+    return this.#out;
   }
 
   /** Writes one message as a line. */
   async message(message: JsonMessage): Promise<void> {
-    await this.out.write(encodeJson(message) + "\r\n");
+    await this.#stream().write(encodeJson(message) + "\r\n");
   }
 
   /** `{"status": ..., "id": ...}` — a plain status line, with `progressDetail: {}` when it has an id. */
@@ -102,7 +122,18 @@ export class ProgressWriter {
     });
   }
 
+  /** Ends the stream (starting it first if nothing was written). */
   async end(): Promise<void> {
-    await this.out.end();
+    await this.#stream().end();
+  }
+
+  /**
+   * Reports a failure: as a mid-stream error message when the stream has started,
+   * else by rethrowing so that the request gets an error status.
+   */
+  async fail(error: unknown): Promise<void> {
+    if (!this.started) throw error;
+    await this.error(error instanceof Error ? error.message : String(error));
+    await this.end();
   }
 }

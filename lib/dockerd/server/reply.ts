@@ -58,7 +58,10 @@ export interface Reply {
 export class HttpReply implements Reply {
   readonly #closed = new AbortController();
 
-  constructor(readonly response: ServerResponse, private readonly baseHeaders: Record<string, string>) {
+  constructor(
+    readonly response: ServerResponse,
+    private readonly baseHeaders: Record<string, string>,
+  ) {
     // 'close' also fires after a normal finish; only an unfinished answer means "hung up".
     response.on("close", () => {
       if (!response.writableFinished) this.#closed.abort(new Error("client disconnected"));
@@ -113,7 +116,11 @@ export class HttpReply implements Reply {
     this.json({ message }, status);
   }
 
-  stream(status: number, contentType: string, headers: Record<string, string> = {}): ResponseStream {
+  stream(
+    status: number,
+    contentType: string,
+    headers: Record<string, string> = {},
+  ): ResponseStream {
     this.response.writeHead(status, {
       ...this.baseHeaders,
       "Content-Type": contentType,
@@ -235,7 +242,11 @@ export class SocketReply implements Reply {
     this.json({ message }, status);
   }
 
-  stream(status: number, contentType: string, headers: Record<string, string> = {}): ResponseStream {
+  stream(
+    status: number,
+    contentType: string,
+    headers: Record<string, string> = {},
+  ): ResponseStream {
     this.writeHead(status, STATUS_CODES[status] ?? "Unknown", {
       ...this.baseHeaders,
       "Date": new Date().toUTCString(),

@@ -100,11 +100,26 @@ export function stripVersion(path: string): { version: string; path: string } {
 /** The route table of the Engine API. */
 export class EngineRouter {
   readonly #routes: Route[] = [];
+  /** Routes consulted only when no regular route matches (the "not implemented" answers). */
+  readonly #fallbacks: Route[] = [];
 
   /** Registers `handler` for `method` on `pattern`; later registrations of the same pair replace earlier ones. */
   add(method: EngineMethod, pattern: string, handler: EngineHandler): void {
+    this.#addTo(this.#routes, method, pattern, handler);
+  }
+
+  /**
+   * Registers a route that only answers when no regular route matches the request:
+   * used for the clear 501 answers of endpoints nobody implements (yet), so that a
+   * module added later takes over simply by registering the real route.
+   */
+  fallback(method: EngineMethod, pattern: string, handler: EngineHandler): void {
+    this.#addTo(this.#fallbacks, method, pattern, handler);
+  }
+
+  #addTo(routes: Route[], method: EngineMethod, pattern: string, handler: EngineHandler): void {
     const { regexp, names } = compilePattern(pattern);
-    const existing = this.#routes.findIndex((route) =>
+    const existing = routes.findIndex((route) =>
       route.method === method && route.pattern === pattern
     );
     const route: Route = {
@@ -115,8 +130,8 @@ export class EngineRouter {
       isStatic: names.length === 0,
       handler,
     };
-    if (existing >= 0) this.#routes[existing] = route;
-    else this.#routes.push(route);
+    if (existing >= 0) routes[existing] = route;
+    else routes.push(route);
   }
 
   get(pattern: string, handler: EngineHandler): void {
@@ -140,13 +155,26 @@ export class EngineRouter {
     return this.#routes.map((route) => `${route.method} ${route.pattern}`);
   }
 
+  /** Every "METHOD pattern" that only has a fallback (not implemented) answer. */
+  listFallbacks(): string[] {
+    return this.#fallbacks.map((route) => `${route.method} ${route.pattern}`);
+  }
+
   /** Finds the handler for a (version-stripped) path. */
   match(method: string, path: string): RouteMatch {
+    const found = this.#matchIn(this.#routes, method, path);
+    if (found.kind === "found") return found;
+    const fallback = this.#matchIn(this.#fallbacks, method, path);
+    if (fallback.kind === "found") return fallback;
+    return found.kind === "wrong-method" ? found : fallback;
+  }
+
+  #matchIn(routes: Route[], method: string, path: string): RouteMatch {
     const allowed = new Set<EngineMethod>();
     // Static routes first, then patterns in registration order.
     const ordered = [
-      ...this.#routes.filter((route) => route.isStatic),
-      ...this.#routes.filter((route) => !route.isStatic),
+      ...routes.filter((route) => route.isStatic),
+      ...routes.filter((route) => !route.isStatic),
     ];
     for (const route of ordered) {
       const found = route.regexp.exec(path);
@@ -170,6 +198,9 @@ function decodePathParameter(value: string): string {
   try {
     return decodeURIComponent(value);
   } catch {
-    throw new EngineError(400, `malformed percent-encoding in path parameter ${JSON.stringify(value)}`);
+    throw new EngineError(
+      400,
+      `malformed percent-encoding in path parameter ${JSON.stringify(value)}`,
+    );
   }
 }

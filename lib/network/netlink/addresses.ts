@@ -14,7 +14,7 @@ import {
 import type { MessageWriter } from "./message.ts";
 import { parseAttributes } from "./message.ts";
 import type { NetlinkSocket } from "./socket.ts";
-import { broadcastAddress, formatIPv4, ipv4Bytes, ipv4FromBytes } from "../ipv4.ts";
+import { broadcastAddress, formatIPv4, ipv4Bytes, ipv4FromBytes, prefixMask } from "../ipv4.ts";
 
 /** One IPv4 address on an interface. */
 export interface InterfaceAddress {
@@ -44,7 +44,7 @@ export function addAddress(
       writer.attribute(AddressAttribute.ADDRESS, ipv4Bytes(address));
       if (prefixLength < 31) {
         const broadcast = broadcastAddress({
-          network: address & (prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength))),
+          network: (address & prefixMask(prefixLength)) >>> 0,
           prefixLength,
         });
         writer.attribute(AddressAttribute.BROADCAST, ipv4Bytes(broadcast));

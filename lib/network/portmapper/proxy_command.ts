@@ -10,7 +10,8 @@
 // Mirrors moby's cmd/docker-proxy/main.go.
 
 import { Prctl, prctl } from "../../linux/capabilities.ts";
-import { signalNumbers } from "../../linux/signals.ts";
+import { LinuxError } from "../../linux/errors.ts";
+import { parseSignal } from "../../linux/signals.ts";
 import { isIPv4 } from "../ipv4.ts";
 import { type ProxyTarget, type RunningProxy, startProxy } from "./proxy_server.ts";
 
@@ -66,9 +67,10 @@ export function parseProxyArguments(args: readonly string[]): ProxyTarget {
 function followParent(): void {
   const parentBefore = Deno.ppid;
   try {
-    prctl(Prctl.SET_PDEATHSIG, BigInt(signalNumbers.SIGTERM));
-  } catch {
-    return; // not fatal: the engine also stops proxies by PID
+    prctl(Prctl.SET_PDEATHSIG, BigInt(parseSignal("SIGTERM")));
+  } catch (error) {
+    if (error instanceof LinuxError) return; // not fatal: the engine also stops proxies by PID
+    throw error;
   }
   // The parent may have died before the request took effect.
   if (Deno.ppid !== parentBefore) Deno.exit(0);

@@ -14,8 +14,9 @@
 //    Promise (checked below).
 // 2. Keep an fd to the original namespace, opened *before* switching: after setns the
 //    path /proc/thread-self/ns/net names the container's namespace.
-// 3. If switching back ever failed, the process would keep running in the wrong
-//    namespace; that is unrecoverable, so it throws an error that says so.
+// 3. If switching back ever failed, the process would go on in the wrong namespace,
+//    binding and connecting in a container's network; that is unrecoverable, so the
+//    process exits with a message, as runc's Go code panics in the same spot.
 // 4. What was created inside stays inside: a socket made while switched in (a netlink
 //    socket, a listener) keeps talking to that namespace after the switch back. Opening
 //    a netlink socket there and using it from the host is the cheapest way to configure
@@ -26,6 +27,22 @@ import { CloneFlags, setns } from "../../linux/namespaces.ts";
 
 /** The calling thread's own network namespace file (not the thread group leader's). */
 export const ownNetworkNamespacePath = "/proc/thread-self/ns/net";
+
+/**
+ * Moves the calling thread back into the namespace open at `originalFd`; exits the
+ * process if the kernel refuses (see point 3 above).
+ */
+export function returnToNamespace(originalFd: number): void {
+  try {
+    setns(originalFd, CloneFlags.NEWNET);
+  } catch (error) {
+    console.error(
+      `fatal: cannot return to the original network namespace (${error}); ` +
+        "exiting rather than running in a container's network",
+    );
+    Deno.exit(70);
+  }
+}
 
 /**
  * Runs `work` synchronously with the calling thread inside the network namespace at
@@ -47,14 +64,7 @@ export function inNetworkNamespace<T>(namespacePath: string, work: () => T): T {
       }
       return result;
     } finally {
-      try {
-        setns(original, CloneFlags.NEWNET);
-      } catch (error) {
-        throw new Error(
-          `cannot return to the original network namespace (${error}); this process's ` +
-            "networking is now unreliable and it should exit",
-        );
-      }
+      returnToNamespace(original);
     }
   } finally {
     if (target !== undefined) closeFile(target);

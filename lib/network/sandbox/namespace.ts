@@ -17,8 +17,8 @@ import { LinuxError } from "../../linux/errors.ts";
 import { closeFile, openFile, OpenFlags } from "../../linux/files.ts";
 import { mount, MountFlags, unmount, UnmountFlags } from "../../linux/mount.ts";
 import { readMountInfo } from "../../linux/mountinfo.ts";
-import { CloneFlags, setns, unshare } from "../../linux/namespaces.ts";
-import { ownNetworkNamespacePath } from "./enter.ts";
+import { CloneFlags, unshare } from "../../linux/namespaces.ts";
+import { ownNetworkNamespacePath, returnToNamespace } from "./enter.ts";
 
 const EINVAL = 22;
 const ENOENT = 2;
@@ -40,14 +40,7 @@ export function createNetworkNamespace(path: string): void {
     try {
       mount(ownNetworkNamespacePath, path, null, MountFlags.BIND);
     } finally {
-      try {
-        setns(original, CloneFlags.NEWNET);
-      } catch (error) {
-        throw new Error(
-          `cannot return to the original network namespace after creating ${path} (${error}); ` +
-            "this process's networking is now unreliable and it should exit",
-        );
-      }
+      returnToNamespace(original);
     }
   } catch (error) {
     Deno.removeSync(path);

@@ -81,3 +81,30 @@ export async function hasContent(client: ContainerdClient, digest: string): Prom
     return false;
   }
 }
+
+/**
+ * Undoes a test's set-up in reverse order, even when the set-up itself failed half
+ * way (a registry started, then the daemon did not): every process the test started
+ * is stopped by its owner, every temp dir removed.
+ */
+export class Teardown {
+  readonly #steps: (() => unknown)[] = [];
+
+  /** Registers how to undo `value` and returns it. */
+  add<T>(value: T, undo: (value: T) => unknown): T {
+    this.#steps.push(() => undo(value));
+    return value;
+  }
+
+  /** Runs every registered step, newest first; failures are reported, not thrown. */
+  async run(): Promise<void> {
+    for (const step of this.#steps.reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        console.error("teardown step failed:", error);
+      }
+    }
+    this.#steps.length = 0;
+  }
+}

@@ -374,7 +374,7 @@ export async function buildContainerConfig(
     IOMaximumBandwidth: 0,
     MaskedPaths: null,
     ReadonlyPaths: null,
-  });
+  };
   if (Object.keys(tmpfs).length > 0) hostConfig.Tmpfs = tmpfs;
   if (flags.changed.has("init")) hostConfig.Init = values.init;
 

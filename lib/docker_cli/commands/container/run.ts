@@ -184,7 +184,7 @@ async function attach(
   cli: DockerCli,
   id: string,
   options: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean; detachKeys?: string },
-): Promise<Promise<void>> {
+): Promise<{ pump: Promise<void> }> {
   const connection = await cli.client().hijack(`/containers/${id}/attach`, {
     query: {
       stream: true,
@@ -204,7 +204,7 @@ async function attach(
   });
   // Keep a rejection from going unobserved before the caller awaits it.
   pump.catch(() => {});
-  return pump;
+  return { pump };
 }
 
 function checkTty(cli: DockerCli, attachStdin: boolean, tty: boolean): void {
@@ -255,13 +255,13 @@ async function runRun(cli: DockerCli, flags: ParsedFlags): Promise<number> {
     const tty = config.Tty as boolean;
     let pump: Promise<void> | undefined;
     if (attached) {
-      pump = await attach(cli, id, {
+      ({ pump } = await attach(cli, id, {
         stdin: attachStdin,
         stdout: attachStdout,
         stderr: attachStderr,
         tty,
         detachKeys: flags.values["detach-keys"] as string,
-      });
+      }));
     }
     const autoRemove = (container.hostConfig.AutoRemove as boolean) ?? false;
     const wait = await waitExitOrRemoved(cli, id, autoRemove);
@@ -326,7 +326,7 @@ async function runStart(cli: DockerCli, flags: ParsedFlags): Promise<number> {
     const stopForwarding = tty ? () => {} : forwardSignals(cli, client, inspect.Id);
     try {
       const stdin = openStdin && (inspect.Config?.OpenStdin ?? false);
-      const pump = await attach(cli, inspect.Id, {
+      const { pump } = await attach(cli, inspect.Id, {
         stdin,
         stdout: true,
         stderr: true,
