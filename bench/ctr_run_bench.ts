@@ -171,13 +171,26 @@ export async function benchCtrRun(rounds = 10): Promise<BenchResult[]> {
     await timeOnce(...runArgs(real, "warm-real"));
     await timeOnce(...runArgs(mini, "warm-mini"));
     await timeOnce(...runArgs(mini, "warm-mini-runc", ["--runtime-binary", runcPath]));
-    const samples = { real: [] as number[], mini: [] as number[], miniRunc: [] as number[] };
+    const samples = {
+      real: [] as number[],
+      mini: [] as number[],
+      miniRunc: [] as number[],
+      realClient: [] as number[],
+      miniClient: [] as number[],
+    };
+    const versionArgs = (daemon: Daemon): [string, string[]] => {
+      const [command, ...args] = daemon.client;
+      return [command, [...args, "version"]];
+    };
     for (let round = 0; round < rounds; round++) {
       samples.real.push(await timeOnce(...runArgs(real, `real-${round}`)));
       samples.mini.push(await timeOnce(...runArgs(mini, `mini-${round}`)));
       samples.miniRunc.push(
         await timeOnce(...runArgs(mini, `mini-runc-${round}`, ["--runtime-binary", runcPath])),
       );
+      // The client alone: start-up plus one call, the floor under every command.
+      samples.realClient.push(await timeOnce(...versionArgs(real)));
+      samples.miniClient.push(await timeOnce(...versionArgs(mini)));
     }
     const baseline = {
       name: "ctr run --rm busybox true (containerd + runc)",
@@ -187,9 +200,17 @@ export async function benchCtrRun(rounds = 10): Promise<BenchResult[]> {
       const value = median(values);
       return { name, value, unit: "ms", baseline, ratio: value / baseline.value };
     };
+    const clientBaseline = { name: "ctr version", value: median(samples.realClient) };
     return [
       result("mini-ctr run --rm busybox true (mini-containerd + mini-runc)", samples.mini),
       result("mini-ctr run --rm busybox true (mini-containerd + runc)", samples.miniRunc),
+      {
+        name: "mini-ctr version",
+        value: median(samples.miniClient),
+        unit: "ms",
+        baseline: clientBaseline,
+        ratio: median(samples.miniClient) / clientBaseline.value,
+      },
     ];
   } finally {
     await stop(mini);

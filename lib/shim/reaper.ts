@@ -13,12 +13,20 @@
 
 import { Prctl, prctl } from "../linux/capabilities.ts";
 
-const threaded = Deno.dlopen("libc.so.6", {
+const waitSymbols = {
   waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32", nonblocking: true },
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
   syscall: { parameters: ["i64", "i64", "i64"], result: "i64" },
   close: { parameters: ["i32"], result: "i32" },
-});
+} as const satisfies Deno.ForeignLibraryInterface;
+
+let library: Deno.DynamicLibrary<typeof waitSymbols> | undefined;
+
+/** The C library's waiting calls, bound on first use (not on the shim's start-up path). */
+function threaded(): Deno.DynamicLibrary<typeof waitSymbols> {
+  library ??= Deno.dlopen("libc.so.6", waitSymbols);
+  return library;
+}
 
 const SYS_pidfd_open = 434n;
 const POLLIN = 1;
@@ -46,7 +54,7 @@ export function exitStatusFromWaitStatus(status: number): number {
 export async function waitForChild(pid: number): Promise<number> {
   const status = new Int32Array(1);
   while (true) {
-    const result = await threaded.symbols.waitpid(pid, status, 0);
+    const result = await threaded().symbols.waitpid(pid, status, 0);
     if (result === pid) return exitStatusFromWaitStatus(status[0]);
     // -1: interrupted (still our child: wait again), gone, or not our child (ECHILD).
     const parent = parentPid(pid);
@@ -72,7 +80,7 @@ export function parentPid(pid: number): number | undefined {
  * uses it to notice a shim dying.
  */
 export async function waitForProcessExit(pid: number): Promise<void> {
-  const pidfd = Number(threaded.symbols.syscall(SYS_pidfd_open, BigInt(pid), 0n));
+  const pidfd = Number(threaded().symbols.syscall(SYS_pidfd_open, BigInt(pid), 0n));
   if (pidfd < 0) return; // already gone
   try {
     // struct pollfd { int fd; short events; short revents; }
@@ -80,11 +88,11 @@ export async function waitForProcessExit(pid: number): Promise<void> {
     pollFd[0] = pidfd;
     pollFd[1] = POLLIN;
     while (true) {
-      const ready = await threaded.symbols.poll(pollFd, 1n, -1);
+      const ready = await threaded().symbols.poll(pollFd, 1n, -1);
       if (ready > 0) return;
     }
   } finally {
-    threaded.symbols.close(pidfd);
+    threaded().symbols.close(pidfd);
   }
 }
 

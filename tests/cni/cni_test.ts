@@ -6,7 +6,7 @@
 
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../helpers/assert.ts";
 import { Cni, CniPluginError, findPlugin, parseConfig, pluginStdin } from "../../lib/cni/mod.ts";
-import { formatIPv4, parseIPv4, subnetContains } from "../../lib/network/ipv4.ts";
+import { parseIPv4, subnetContains } from "../../lib/network/ipv4.ts";
 import {
   createNetworkNamespace,
   deleteNetworkNamespace,
@@ -15,6 +15,7 @@ import { setLoopbackUp } from "../../lib/network/drivers/bridge/endpoint.ts";
 import {
   assertNothingLeft,
   hostAddress,
+  hostLinkNames,
   ipInNamespace,
   needsNetworkRoot,
   pickTestSubnet,
@@ -155,7 +156,8 @@ Deno.test({
       );
       const hostRoute = await ipInNamespace(hostNamespace, ["route"]);
       assertStringIncludes(hostRoute, `${hostAddress(subnet, 0)}/24 dev ${tag}cni`);
-      await assertNothingLeft(tag); // the real host namespace has none of it
+      const hostLinks = (await hostLinkNames()).filter((name) => name.includes(tag));
+      assertEquals(hostLinks, [], "the real host namespace has none of it");
 
       // Both containers are on the plugin's bridge: c1 pings c2.
       const ping = await new Deno.Command("nsenter", {
@@ -225,7 +227,6 @@ Deno.test({
         [...Deno.readDirSync(`${directory}/cache/results`)].map((entry) => entry.name),
         [],
       );
-      assertEquals(formatIPv4(parseIPv4("10.0.0.1")), "10.0.0.1");
     } finally {
       deleteNetworkNamespace(container);
       deleteNetworkNamespace(hostNamespace);

@@ -17,8 +17,10 @@ import { formatSubnet, parseIPv4, type Subnet, subnetContains } from "../../lib/
 import { listLinks, NetlinkSocket } from "../../lib/network/netlink/mod.ts";
 import {
   createNetworkNamespace,
+  deleteNetworkNamespace,
   isNetworkNamespaceMounted,
 } from "../../lib/network/sandbox/namespace.ts";
+import { readMountInfo } from "../../lib/linux/mountinfo.ts";
 import { attachEndpoint } from "../../lib/network/drivers/bridge/endpoint.ts";
 import { inNetworkNamespace } from "../../lib/network/sandbox/enter.ts";
 import type { NetworkDaemonConfig, SandboxRecord } from "../../lib/network/types.ts";
@@ -62,6 +64,17 @@ async function fixture(overrides: Partial<NetworkDaemonConfig> = {}): Promise<Fi
     config,
     bridgeSubnet,
     async cleanup() {
+      // Whatever a failed test left: the controller's own recovery removes its sandboxes,
+      // then any namespace mount under the temp dir and any link carrying the tag go.
+      try {
+        const controller = await NetworkController.open(config);
+        await controller.recover().finally(() => controller.close());
+      } catch (error) {
+        console.warn(`cleanup: recovery failed: ${error}`);
+      }
+      for (const mount of readMountInfo()) {
+        if (mount.mountPoint.startsWith(directory)) deleteNetworkNamespace(mount.mountPoint);
+      }
       const socket = NetlinkSocket.open();
       try {
         for (const link of listLinks(socket)) {

@@ -18,6 +18,7 @@ import {
 } from "../../client/containers.ts";
 import type { Container } from "../../containers/types.ts";
 import { parseSignal } from "../../linux/signals.ts";
+import { removeCniForTask, setupCniForTask, type TaskNetworkOptions } from "../../cni/task.ts";
 import { generateSpec } from "../../oci_spec/options.ts";
 import {
   withEnv,
@@ -246,7 +247,11 @@ export async function startTerminalSession(
  * copy, delete. With a terminal (the spec says so), this terminal drives it; without,
  * signals are forwarded. Returns the exit status.
  */
-export async function runTaskAttached(client: ContainerdClient, id: string): Promise<number> {
+export async function runTaskAttached(
+  client: ContainerdClient,
+  id: string,
+  beforeStart?: (pid: number) => Promise<unknown>,
+): Promise<number> {
   const container = await client.containers.get(id);
   const terminal = container.spec.process?.terminal === true;
   const fifos = await FifoSet.create(id, { stdin: true, terminal });
@@ -256,8 +261,9 @@ export async function runTaskAttached(client: ContainerdClient, id: string): Pro
     stderr: Deno.stderr.writable,
   });
   try {
+    let created: { pid: number };
     try {
-      await client.tasks.create({ containerId: id, stdio: fifos.stdio });
+      created = await client.tasks.create({ containerId: id, stdio: fifos.stdio });
     } catch (error) {
       io.cancel();
       throw error;
@@ -267,6 +273,7 @@ export async function runTaskAttached(client: ContainerdClient, id: string): Pro
       ? await startTerminalSession(client, id)
       : forwardSignals(client, id);
     try {
+      await beforeStart?.(created.pid);
       await client.tasks.start(id);
     } catch (error) {
       stopForwarding();
@@ -289,6 +296,9 @@ const runFlags: FlagSpec[] = [
   ...containerFlags,
   { name: "rm" },
   { name: "detach", short: "d" },
+  { name: "cni" },
+  { name: "cni-conf-dir", takesValue: true },
+  { name: "cni-bin-dir", takesValue: true },
 ];
 
 const runUsage = `Usage: mini-ctr run [options] IMAGE|ROOTFS ID [COMMAND] [ARG...]
@@ -304,6 +314,9 @@ Options:
   -u, --user UID[:GID]      run as this user
   --memory-limit BYTES      memory limit (an OOM kill exits with 137); k/m/g suffixes work
   --net-host                share the host's network namespace
+  --cni                     network the container with the CNI plugins of --cni-conf-dir
+                            (default /etc/cni/net.d; plugins from --cni-bin-dir, default
+                            /opt/cni/bin:/usr/lib/cni)
   --hostname NAME           the container's hostname
   -t, --tty                 give the container a terminal (this one, in raw mode)
   --runtime-binary PATH     the OCI runtime (default mini-runc; alias --runc-binary)
@@ -323,7 +336,17 @@ export const runCommand: CtrCommand = {
     const flags = parseLeadingFlags(args, runFlags);
     const container = await createContainerFromFlags(client, flags);
     const remove = flags.booleans.has("rm");
+    const cni: TaskNetworkOptions | undefined = flags.booleans.has("cni")
+      ? {
+        namespace: client.namespace,
+        containerId: container.id,
+        confDir: flags.values.get("cni-conf-dir")?.[0],
+        binDirs: flags.values.get("cni-bin-dir")?.[0]?.split(":"),
+      }
+      : undefined;
+    const setupNetwork = cni ? (pid: number) => setupCniForTask(cni, pid) : undefined;
     const cleanup = async () => {
+      if (cni && !flags.booleans.has("detach")) await removeCniForTask(cni);
       if (!remove) return;
       await deleteContainerAndSnapshot(client, container.id).catch((error) => {
         if (!isErrorCode(error, "not_found")) throw error;
@@ -335,7 +358,8 @@ export const runCommand: CtrCommand = {
         throw new UsageError("flags --detach and --rm cannot be used together");
       }
       try {
-        await client.tasks.create({ containerId: container.id });
+        const created = await client.tasks.create({ containerId: container.id });
+        await setupNetwork?.(created.pid);
         await client.tasks.start(container.id);
       } catch (error) {
         await client.tasks.delete(container.id).catch(() => {});
@@ -344,7 +368,7 @@ export const runCommand: CtrCommand = {
       return 0;
     }
     try {
-      return await runTaskAttached(client, container.id);
+      return await runTaskAttached(client, container.id, setupNetwork);
     } finally {
       await cleanup();
     }

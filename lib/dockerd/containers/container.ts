@@ -16,6 +16,7 @@ import { ContainerState } from "./state.ts";
 import type { ContainerConfig, HostConfig, MountPoint, StateJson } from "./types.ts";
 import { RestartManager } from "./restart_manager.ts";
 import type { Spec } from "../../oci_spec/types.ts";
+import type { AttachSession, ProcessStdio } from "./streams.ts";
 
 /** A mutual-exclusion lock for one container's state changes (moby's container.Lock). */
 export class ContainerLock {
@@ -68,8 +69,12 @@ export class Container {
   hasBeenManuallyStopped: boolean;
   /** The OCI spec of the current (or last) run: execs copy its process settings. */
   spec?: Spec;
-  /** Set while a restart-policy delay runs, so stop/rm can cancel it. */
-  pendingRestart?: Promise<void>;
+  /** dockerd's end of the current run's FIFOs (only while someone attaches, or stdin is open). */
+  stdio?: ProcessStdio;
+  /** Clients attached while the container does not run: they get the next run's output. */
+  readonly waitingSessions = new Set<AttachSession>();
+  /** The kernel's OOM killer hit the container during the current run. */
+  oomKilledThisRun = false;
 
   constructor(
     readonly id: string,

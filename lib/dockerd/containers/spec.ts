@@ -24,7 +24,7 @@ import {
 import type { Rlimit, Spec, SpecMount } from "../../oci_spec/types.ts";
 import { badParameter } from "../server/errors.ts";
 import type { Container } from "./container.ts";
-import type { UlimitSetting } from "./types.ts";
+import type { ContainerConfig, UlimitSetting } from "./types.ts";
 
 /** What the spec needs besides the container. */
 export interface SpecContext {
@@ -37,12 +37,12 @@ export interface SpecContext {
 }
 
 /** The environment Docker gives a container: PATH if unset, HOSTNAME, TERM with a tty, then Config.Env. */
-export function containerEnvironment(container: Container): string[] {
+export function containerEnvironment(config: ContainerConfig, tty = config.Tty): string[] {
   const env: string[] = [];
-  const userEnv = container.config.Env ?? [];
+  const userEnv = config.Env ?? [];
   if (!userEnv.some((entry) => entry.startsWith("PATH="))) env.push(DEFAULT_PATH_ENV);
-  env.push(`HOSTNAME=${container.config.Hostname}`);
-  if (container.config.Tty) env.push("TERM=xterm");
+  env.push(`HOSTNAME=${config.Hostname}`);
+  if (tty) env.push("TERM=xterm");
   return replaceOrAppend(env, userEnv);
 }
 
@@ -206,7 +206,7 @@ export async function buildContainerSpec(container: Container, context: SpecCont
 
   const process = spec.process!;
   process.args = [container.path, ...container.args];
-  process.env = containerEnvironment(container);
+  process.env = containerEnvironment(config);
   process.cwd = config.WorkingDir || "/";
   process.terminal = config.Tty;
   const [height, width] = hostConfig.ConsoleSize ?? [0, 0];

@@ -185,30 +185,15 @@ export class ContainerState {
    * Rejects with the abort reason when `signal` aborts (the client hung up).
    */
   async wait(condition: WaitCondition, signal?: AbortSignal): Promise<WaitResult> {
-    const target = (() => {
-      if (condition === "removed") return this.#isRemoved ? undefined : this.#removed.promise;
-      if (condition === "not-running" && !this.running) return undefined;
-      return this.#stopped.promise;
-    })();
-    if (target) await abortable(target, signal);
-    return {
-      StatusCode: this.exitCode,
-      Error: this.error === "" ? null : { Message: this.error },
-    };
-  }
-
-  /** Resolves when the container next stops (or restarts), or after `timeoutMs`; true if it did. */
-  async waitStop(timeoutMs: number): Promise<boolean> {
-    if (!this.running || this.restarting) return true;
-    let timer: number | undefined;
-    const timeout = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
-    });
-    try {
-      return await Promise.race([this.#stopped.promise.then(() => true), timeout]);
-    } finally {
-      clearTimeout(timer);
+    if (condition === "removed") {
+      if (!this.#isRemoved) await abortable(this.#removed.promise, signal);
+    } else if (condition === "next-exit") {
+      await abortable(this.#stopped.promise, signal);
+    } else {
+      // "restarting" still counts as running: wait until it is stopped for good.
+      while (this.running && !this.#isRemoved) await abortable(this.#stopped.promise, signal);
     }
+    return { StatusCode: this.exitCode, Error: this.error === "" ? null : { Message: this.error } };
   }
 }
 

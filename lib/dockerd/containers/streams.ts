@@ -87,7 +87,7 @@ export class ProcessStdio {
     const outputs: Promise<void>[] = [];
     if (paths.stdout) outputs.push(this.#readOutput("stdout", paths.stdout));
     if (paths.stderr) outputs.push(this.#readOutput("stderr", paths.stderr));
-    this.#outputDone = Promise.all(outputs).then(() => this.#endSessions());
+    this.#outputDone = Promise.all(outputs).then(() => {});
     if (paths.stdin) this.#stdinWriter = this.#openStdin(paths.stdin);
   }
 
@@ -116,7 +116,10 @@ export class ProcessStdio {
     return new ProcessStdio(directory, paths, options.tty, options.stdinOnce);
   }
 
-  /** Resolves once stdout and stderr reached EOF (the process ended and its output drained). */
+  /**
+   * Resolves once stdout and stderr reached EOF (the process ended and its output
+   * drained). Sessions stay open until endSessions().
+   */
   get outputDone(): Promise<void> {
     return this.#outputDone;
   }
@@ -156,7 +159,11 @@ export class ProcessStdio {
     }
   }
 
-  async #endSessions(): Promise<void> {
+  /**
+   * Ends every attached session (closes their connections). Called by the owner once the
+   * exit is recorded, so a client that asks for the exit code next finds it.
+   */
+  async endSessions(): Promise<void> {
     await Promise.all([...this.sessions].map((session) => session.end()));
   }
 

@@ -28,7 +28,7 @@ export interface RunningProxy {
 /** A UDP "connection" idles out after this long without traffic (docker-proxy: 90 s). */
 export const udpConnectionTimeoutMs = 90_000;
 
-const copyBufferSize = 256 * 1024;
+const copyBufferSize = 1024 * 1024;
 
 /** Copies `from` into `to` until EOF, then half-closes `to` (its peer sees EOF). */
 async function pump(from: Deno.TcpConn, to: Deno.TcpConn): Promise<void> {
