@@ -10,6 +10,7 @@ import { benchArchive } from "./archive_bench.ts";
 import { benchContent } from "./content_bench.ts";
 import { benchCtrRun } from "./ctr_run_bench.ts";
 import { benchImport } from "./import_bench.ts";
+import { benchNetwork } from "./network_bench.ts";
 import { benchRegistry } from "./registry_bench.ts";
 import { benchRuntime } from "./runtime_bench.ts";
 import { benchSnapshots } from "./snapshot_bench.ts";
@@ -24,6 +25,7 @@ const benchmarks: Record<string, () => Promise<BenchResult[]>> = {
   registry: benchRegistry,
   runtime: benchRuntime,
   "ctr-run": benchCtrRun,
+  network: benchNetwork,
 };
 
 function formatNumber(value: number): string {

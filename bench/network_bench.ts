@@ -2,7 +2,7 @@
 // machine. (1) Wiring one container to a bridge (veth pair, address, default route, lo
 // up) with netlink messages from this process against spawning `ip` through `nsenter`
 // for each step, and creating a network namespace through FFI against `ip netns add`;
-// medians of 10. (2) Pushing 100 MB through a published port: mini-docker-proxy
+// medians of 10; and a whole container sandbox, bridge against none. (2) Pushing 100 MB through a published port: mini-docker-proxy
 // against a direct connection to the container's address and against Docker's own
 // docker-proxy when Debian's docker.io package is installed.
 // Everything happens on a bench bridge and namespaces this file creates and removes;
@@ -37,6 +37,7 @@ import {
   stopProxyProcess,
 } from "../lib/network/portmapper/proxy_process.ts";
 import { isHostPortFree } from "../lib/network/portmapper/host_ports.ts";
+import { NetworkController } from "../lib/network/controller.ts";
 
 const rounds = 10;
 const transferBytes = 100 * 1024 * 1024;
@@ -248,6 +249,50 @@ async function startDockerProxy(path: string, hostPort: number, containerIp: str
   return child;
 }
 
+/**
+ * What a container start pays for its network, at the controller level (what
+ * mini-dockerd calls): a "bridge" sandbox (namespace, veth, address, route, hosts
+ * files) against a "none" sandbox (namespace with lo only, files).
+ */
+async function benchSandboxModes(network: BenchNetwork): Promise<BenchResult[]> {
+  const bridgeSubnet = freeSubnet(network.host);
+  const controller = await NetworkController.open({
+    stateDir: `${network.directory}/state`,
+    runDir: `${network.directory}/run`,
+    bridge: `${network.tag}d`,
+    bip: `${formatIPv4(bridgeSubnet.network + 1)}/24`,
+  });
+  const samples = { bridge: [] as number[], none: [] as number[] };
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const mode of ["bridge", "none"] as const) {
+        const containerId = `${network.tag}${mode}${round}`;
+        const started = performance.now();
+        await controller.createSandbox({
+          containerId,
+          containerName: containerId,
+          networks: [{ network: mode }],
+        });
+        samples[mode].push(performance.now() - started);
+        await controller.removeSandbox(containerId);
+      }
+    }
+  } finally {
+    await controller.recover();
+    removeBridge(network.host, `${network.tag}d`);
+    controller.close();
+  }
+  const bridge = median(samples.bridge);
+  const none = median(samples.none);
+  return [{
+    name: "network: container sandbox with --network bridge (netns, veth, IPAM, /etc files)",
+    value: round2(bridge),
+    unit: "ms",
+    baseline: { name: "--network none (netns with lo, /etc files)", value: round2(none) },
+    ratio: round2(bridge / none),
+  }];
+}
+
 /** 100 MB through mini-docker-proxy, directly, and through docker-proxy if present. */
 async function benchProxyThroughput(network: BenchNetwork): Promise<BenchResult[]> {
   const namespacePath = `${network.directory}/sink`;
@@ -383,6 +428,7 @@ export async function benchNetwork(): Promise<BenchResult[]> {
     return [
       ...await benchEndpointSetup(network),
       ...await benchNamespaceCreation(network),
+      ...await benchSandboxModes(network),
       ...await benchProxyThroughput(network),
     ];
   } finally {

@@ -25,7 +25,6 @@ import type { Labels } from "../metadata/db.ts";
 import { generateSpec, withImageConfig } from "../oci_spec/options.ts";
 import type { Spec, SpecOption } from "../oci_spec/types.ts";
 import { OVERLAYFS } from "../snapshots/types.ts";
-import { unpackImage } from "../unpack/unpacker.ts";
 import type { ContainerdClient } from "./client.ts";
 
 const route = (method: string) => `/${CONTAINERS_SERVICE}/${method}`;
@@ -103,6 +102,9 @@ export async function createContainerFromImage(
   const top = chainId(resolved.config.rootfs?.diff_ids ?? []) ?? "";
   const snapshots = client.snapshots(snapshotter);
   if (top !== "" && !await snapshotExists(client, snapshotter, top)) {
+    // Loaded only when needed: the unpacker pulls in the tar and compression code, and
+    // every `mini-ctr run` of an unpacked image would otherwise pay for loading it.
+    const { unpackImage } = await import("../unpack/unpacker.ts");
     await unpackImage(client, options.image, { snapshotter });
   }
   await snapshots.prepare(options.id, top);

@@ -932,15 +932,17 @@ export async function startFakeEngine(socketPath: string): Promise<FakeEngine> {
     socket.on("error", () => {});
     socket.on("close", () => sockets.delete(socket));
   });
-  server.on("upgrade", (request: http.IncomingMessage, socket: Socket, head: Uint8Array) => {
+  server.on("upgrade", (request: http.IncomingMessage, socket: Socket) => {
     socket.on("error", () => {});
     sockets.add(socket);
     const url = new URL(request.url ?? "/", "http://fake");
     requests.push(`${request.method} ${url.pathname}${url.search} (upgrade)`);
     const path = url.pathname.replace(/^\/v1\.\d+/, "");
-    const chunks: Uint8Array[] = [];
-    request.on("data", (chunk: Uint8Array) => chunks.push(chunk));
-    request.on("end", () => {
+    // The request body (exec start's {"Detach":false,"Tty":...}) is not needed: the exec
+    // was configured at create time. Not waiting for it avoids depending on whether the
+    // body arrives as request data or inside `head`.
+    request.resume();
+    {
       let match: RegExpMatchArray | null;
       if ((match = path.match(/^\/containers\/([^/]+)\/attach$/))) {
         const container = findContainer(match[1]);
@@ -950,7 +952,6 @@ export async function startFakeEngine(socketPath: string): Promise<FakeEngine> {
           return;
         }
         upgrade(socket);
-        if (head.length > 0) socket.unshift(Buffer.from(head));
         const stdin = url.searchParams.get("stdin") === "1";
         container.attachments.push({ socket, stdin });
         if (stdin && container.process) wireStdin(socket, container.process, container.config.StdinOnce === true);
@@ -968,7 +969,7 @@ export async function startFakeEngine(socketPath: string): Promise<FakeEngine> {
         return;
       }
       socket.end("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
-    });
+    }
   });
   try {
     await Deno.remove(socketPath);

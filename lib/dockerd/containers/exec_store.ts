@@ -27,7 +27,7 @@ export class ExecInstance {
   constructor(
     readonly id: string,
     readonly containerId: string,
-    readonly config: Required<Pick<ExecCreateBody, "Cmd">> & ExecCreateBody,
+    readonly config: ExecCreateBody & { Cmd: string[] },
   ) {
     this.ready.promise.catch(() => {});
   }

@@ -142,7 +142,7 @@ export function adjustCapabilities(
   const added = (add ?? []).map(normalize);
   const dropped = (drop ?? []).map(normalize);
   for (const name of [...added, ...dropped]) {
-    if (name !== "ALL" && !capabilityNames.includes(name)) {
+    if (name !== "ALL" && !(capabilityNames as readonly string[]).includes(name)) {
       throw badParameter(`unknown capability: "${name}"`);
     }
   }

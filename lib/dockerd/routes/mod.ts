@@ -5,6 +5,7 @@ import type { EngineModule } from "../types.ts";
 import { systemModule } from "./system.ts";
 import { imagesModule } from "./images.ts";
 import { networksModule } from "./networks.ts";
+import { containersModule } from "./containers.ts";
 import { notImplementedModule } from "./not_implemented.ts";
 
 /** Every component mini-dockerd loads. */
@@ -12,5 +13,6 @@ export const ENGINE_MODULES: EngineModule[] = [
   systemModule,
   imagesModule,
   networksModule,
+  containersModule,
   notImplementedModule,
 ];
