@@ -4,7 +4,7 @@
 // is also created with a default namespace.
 
 import { UnixTransport } from "../api/client.ts";
-import { VERSION_SERVICE } from "../containerd/services/version.ts";
+import { VERSION_SERVICE } from "../api/services.ts";
 import { NamespacesClient } from "./namespaces.ts";
 import { ContentClient } from "./content.ts";
 import { LeasesClient } from "./leases.ts";

@@ -11,7 +11,7 @@
 import type { UnixTransport } from "../api/client.ts";
 import { ApiError, isErrorCode, notFound } from "../api/errors.ts";
 import { validateIdentifier } from "../api/identifiers.ts";
-import { CONTAINERS_SERVICE } from "../containerd/services/containers.ts";
+import { CONTAINERS_SERVICE } from "../api/services.ts";
 import {
   type Container,
   type ContainerInput,

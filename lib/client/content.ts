@@ -4,7 +4,7 @@
 // containerd's `core/content/proxy` (the content store seen through the API).
 
 import type { UnixTransport } from "../api/client.ts";
-import { CONTENT_SERVICE, GC_SERVICE } from "../containerd/services/content.ts";
+import { CONTENT_SERVICE, GC_SERVICE } from "../api/services.ts";
 import { DEFAULT_READ_ALL_LIMIT, readWholeBlob } from "../content/namespaced_content.ts";
 import type {
   ContentApi,

@@ -2,7 +2,7 @@
 // client/diff.go (the diffRemote that implements Applier and Comparer over gRPC).
 
 import type { UnixTransport } from "../api/client.ts";
-import { DIFF_SERVICE } from "../containerd/services/diff.ts";
+import { DIFF_SERVICE } from "../api/services.ts";
 import type { ApplyRequestOptions, DiffApi, DiffRequestOptions } from "../diff/types.ts";
 import type { Descriptor } from "../images/types.ts";
 import type { Mount } from "../mount/types.ts";

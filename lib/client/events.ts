@@ -4,7 +4,7 @@
 // Mirrors containerd's `client/events.go` (eventRemote.Subscribe, Publish).
 
 import type { UnixTransport } from "../api/client.ts";
-import { EVENTS_SERVICE } from "../containerd/services/events.ts";
+import { EVENTS_SERVICE } from "../api/services.ts";
 import type { Envelope } from "../events/types.ts";
 
 const route = (method: string) => `/${EVENTS_SERVICE}/${method}`;

@@ -4,7 +4,7 @@
 
 import type { UnixTransport } from "../api/client.ts";
 import { isErrorCode } from "../api/errors.ts";
-import { IMAGES_SERVICE } from "../containerd/services/images.ts";
+import { IMAGES_SERVICE } from "../api/services.ts";
 import type { Descriptor, Image, ImagesApi } from "../images/types.ts";
 import type { Labels } from "../metadata/db.ts";
 

@@ -4,7 +4,7 @@
 // Mirrors containerd's `client/lease.go` and `core/leases/proxy`.
 
 import type { UnixTransport } from "../api/client.ts";
-import { LEASES_SERVICE } from "../containerd/services/leases.ts";
+import { LEASES_SERVICE } from "../api/services.ts";
 import { expiryLabels } from "../leases/expiry.ts";
 import type { CreateLeaseOptions, Lease, LeaseResource, LeasesApi } from "../leases/types.ts";
 

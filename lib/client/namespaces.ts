@@ -4,7 +4,7 @@
 import type { UnixTransport } from "../api/client.ts";
 import type { Labels } from "../metadata/db.ts";
 import type { Namespace } from "../metadata/namespaces.ts";
-import { NAMESPACES_SERVICE } from "../containerd/services/namespaces.ts";
+import { NAMESPACES_SERVICE } from "../api/services.ts";
 
 const route = (method: string) => `/${NAMESPACES_SERVICE}/${method}`;
 

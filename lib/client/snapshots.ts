@@ -3,7 +3,7 @@
 // core/snapshots/proxy/proxy.go), which makes a remote snapshotter look local.
 
 import type { UnixTransport } from "../api/client.ts";
-import { SNAPSHOTS_SERVICE } from "../containerd/services/snapshots.ts";
+import { SNAPSHOTS_SERVICE } from "../api/services.ts";
 import { LEASE_QUERY_PARAMETER } from "../leases/types.ts";
 import type { Labels } from "../metadata/db.ts";
 import type { Mount } from "../mount/types.ts";

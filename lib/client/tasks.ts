@@ -3,7 +3,7 @@
 // Mirrors containerd's `client/task.go` and `client/process.go`.
 
 import type { UnixTransport } from "../api/client.ts";
-import { TASKS_SERVICE } from "../containerd/services/tasks.ts";
+import { TASKS_SERVICE } from "../api/services.ts";
 import type { ProcessInfo, StdioPaths } from "../shim/types.ts";
 import type {
   CreateTaskRequest,

@@ -71,10 +71,11 @@ export async function runCtr(args: string[]): Promise<number> {
       console.log(help());
       return commandName === undefined ? 1 : 0;
     }
-    const command = commands.find((candidate) =>
+    const entry = commands.find((candidate) =>
       candidate.name === commandName || candidate.aliases.includes(commandName)
     );
-    if (!command) throw new UsageError(`no such command "${commandName}"; see mini-ctr --help`);
+    if (!entry) throw new UsageError(`no such command "${commandName}"; see mini-ctr --help`);
+    const command = await entry.load();
     client = new ContainerdClient(options.address, options.namespace);
     return await command.run(commandArgs, {
       client,

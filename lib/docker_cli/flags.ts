@@ -22,6 +22,8 @@ export interface FlagSpec {
   /** The placeholder shown in help ("string", "list", "int"). */
   valueName?: string;
   hidden?: boolean;
+  /** Checks a value as it is parsed (docker's typed flag values); throw to reject it. */
+  validate?: (value: string) => void;
 }
 
 /** Parsed flag values and the remaining positional arguments. */
@@ -87,6 +89,15 @@ export function parseFlags(args: string[], specs: FlagSpec[], interspersed = tru
   for (const spec of specs) result.values[spec.name] = defaultFor(spec);
 
   const set = (spec: FlagSpec, text: string) => {
+    if (spec.validate) {
+      try {
+        spec.validate(text);
+      } catch (error) {
+        throw new FlagError(
+          `invalid argument "${text}" for "${flagTitle(spec)}" flag: ${(error as Error).message}`,
+        );
+      }
+    }
     result.changed.add(spec.name);
     switch (spec.kind) {
       case "bool":

@@ -266,7 +266,7 @@ function resolveCommand(words: string[]): { command: CommandSpec; path: string; 
     );
     if (!command) {
       throw new StatusError(
-        `${PROGRAM}: unknown command: ${PROGRAM} ${group.name} ${second}\n\nUsage:  ${PROGRAM} ${group.name} COMMAND\n\nRun '${PROGRAM} ${group.name} --help' for more information`,
+        `${PROGRAM}: unknown command: ${PROGRAM} ${group.name} ${second}\n\nUsage:  ${PROGRAM} ${group.name}\n\nRun '${PROGRAM} ${group.name} --help' for more information`,
         1,
       );
     }

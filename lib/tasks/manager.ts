@@ -330,8 +330,14 @@ export class TaskManager {
     const paths = bundlePaths(bundle);
     const options = await readJson<BundleOptions>(paths.options);
     const address = (await Deno.readTextFile(paths.address).catch(() => "")).trim();
-    const shimPid = await readPid(paths.shimPid);
+    const recordedPid = await readPid(paths.shimPid);
     const shim = new ShimClient(address || "unix:///nonexistent");
+    const answer = address === ""
+      ? undefined
+      : await raceTimeout(shim.connect().catch(() => undefined), SHIM_CALL_TIMEOUT_MS);
+    const alive = answer !== undefined && answer !== TIMED_OUT;
+    // A shim that answers says who it is; trust that over the pid file.
+    const shimPid = alive ? answer.shimPid : recordedPid;
     const task = new ShimTask(
       namespace,
       id,
@@ -347,13 +353,10 @@ export class TaskManager {
       },
     );
     this.#tasks.set(taskKey(namespace, id), task);
-    if (address !== "") {
-      const answer = await raceTimeout(shim.connect().catch(() => undefined), SHIM_CALL_TIMEOUT_MS);
-      if (answer !== TIMED_OUT && answer !== undefined && answer.shimPid === shimPid) {
-        this.options.log.info("reconnected to shim", { namespace, id, pid: shimPid });
-        this.#watch(task);
-        return;
-      }
+    if (alive) {
+      this.options.log.info("reconnected to shim", { namespace, id, pid: shimPid });
+      this.#watch(task);
+      return;
     }
     // No answer: a shim that still runs is hung; stop it before cleaning up.
     if (shimPid > 0 && isShimOf(shimPid, id)) {

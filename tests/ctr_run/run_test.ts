@@ -115,6 +115,10 @@ Deno.test(
       const listing = await ctr(["tasks", "ls"]);
       assertEquals(listing.stdout.split("\n")[0].trim().replace(/\s+/g, " "), "TASK PID STATUS");
       assertMatch(listing.stdout, /^web\s+\d+\s+RUNNING$/m);
+      assertEquals((await ctr(["tasks", "pause", "web"])).code, 0);
+      assertMatch((await ctr(["tasks", "ls"])).stdout, /^web\s+\d+\s+PAUSED$/m);
+      assertEquals((await ctr(["tasks", "resume", "web"])).code, 0);
+      assertMatch((await ctr(["tasks", "ls"])).stdout, /^web\s+\d+\s+RUNNING$/m);
 
       const exec = await ctr([
         "tasks",

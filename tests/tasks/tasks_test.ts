@@ -7,8 +7,10 @@ import { ApiError } from "../../lib/api/errors.ts";
 import { createContainerFromImage } from "../../lib/client/containers.ts";
 import type { Envelope } from "../../lib/events/types.ts";
 import { withMemoryLimit, withProcessArgs } from "../../lib/oci_spec/options.ts";
+import { TestContainerd } from "../helpers/containerd.ts";
 import {
   BUSYBOX,
+  busyboxArchive,
   cleanupDaemon,
   commandLine,
   daemonWithBusybox,
@@ -247,6 +249,42 @@ Deno.test(
       assertEquals((await exited).exitStatus, 42);
       await client.tasks.delete("keep");
       assertEquals(leftovers(daemon, namespace, "keep"), []);
+    } finally {
+      client.close();
+      await cleanupDaemon(daemon, namespace);
+    }
+  },
+);
+
+Deno.test(
+  { name: "tasks: a container from an image not unpacked yet unpacks it first", ignore },
+  async () => {
+    const namespace = uniqueNamespace();
+    const daemon = await TestContainerd.start();
+    const client = daemon.client(namespace);
+    try {
+      const imported = await daemon.ctr([
+        "-n",
+        namespace,
+        "images",
+        "import",
+        "--no-unpack",
+        await busyboxArchive(),
+      ]);
+      assertEquals(imported.code, 0, imported.stderr);
+      assertEquals((await client.snapshots().walk()).length, 0);
+      await createContainerFromImage(client, {
+        id: "fresh",
+        image: BUSYBOX,
+        specOptions: [withProcessArgs("sh", "-c", "exit 9")],
+      });
+      const kinds = (await client.snapshots().walk()).map((snapshot) => snapshot.kind).sort();
+      assertEquals(kinds, ["Active", "Committed"]);
+      await client.tasks.create({ containerId: "fresh" });
+      const exited = client.tasks.wait("fresh");
+      await client.tasks.start("fresh");
+      assertEquals((await exited).exitStatus, 9);
+      await client.tasks.delete("fresh");
     } finally {
       client.close();
       await cleanupDaemon(daemon, namespace);

@@ -10,9 +10,7 @@ import type { Router } from "../../api/server.ts";
 import type { ContainerStore } from "../../containers/store.ts";
 import type { ContainerInput } from "../../containers/types.ts";
 import { type EventPublisher, Topics } from "../../events/types.ts";
-
-/** The route prefix, containerd's fully qualified gRPC service name. */
-export const CONTAINERS_SERVICE = "containerd.services.containers.v1.Containers";
+import { CONTAINERS_SERVICE } from "../../api/services.ts";
 
 /** Registers Get, List, Create, Update and Delete. */
 export function registerContainersService(

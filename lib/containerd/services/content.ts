@@ -13,16 +13,14 @@ import type { Digest } from "../../content/types.ts";
 import type { GarbageCollector } from "../../gc/collector.ts";
 import type { Labels } from "../../metadata/db.ts";
 import { leaseFromRequest } from "./leases.ts";
-
-/** The route prefix, containerd's fully qualified gRPC service name. */
-export const CONTENT_SERVICE = "containerd.services.content.v1.Content";
+import { CONTENT_SERVICE } from "../../api/services.ts";
+import { GC_SERVICE } from "../../api/services.ts";
 
 /**
  * mini's own route for a synchronous garbage collection (`mini-ctr content prune`).
  * containerd has no GC RPC (it collects after deletes, or when a lease is deleted
  * with `sync`), so this one carries a `mini.` name rather than pretending.
  */
-export const GC_SERVICE = "mini.services.gc.v1.GarbageCollector";
 
 /** Registers Info, Update, List, Delete, Read, Write, Status, ListStatuses and Abort. */
 export function registerContentService(router: Router, store: MetadataContentStore): void {

@@ -11,9 +11,7 @@ import { applyDescriptor, diffMounts } from "../../diff/walking.ts";
 import type { ApplyRequestOptions, DiffRequestOptions } from "../../diff/types.ts";
 import type { Descriptor } from "../../images/types.ts";
 import type { Mount } from "../../mount/types.ts";
-
-/** The route prefix, containerd's fully qualified gRPC service name. */
-export const DIFF_SERVICE = "containerd.services.diff.v1.Diff";
+import { DIFF_SERVICE } from "../../api/services.ts";
 
 interface ApplyRequest extends ApplyRequestOptions {
   diff?: Descriptor;

@@ -9,9 +9,7 @@ import { invalidArgument } from "../../api/errors.ts";
 import type { Router } from "../../api/server.ts";
 import type { Exchange } from "../../events/exchange.ts";
 import type { Envelope } from "../../events/types.ts";
-
-/** The route prefix, containerd's fully qualified gRPC service name. */
-export const EVENTS_SERVICE = "containerd.services.events.v1.Events";
+import { EVENTS_SERVICE } from "../../api/services.ts";
 
 /** Registers Publish, Forward and Subscribe. `stopping` ends every subscription. */
 export function registerEventsService(

@@ -19,9 +19,7 @@ import type { GcScheduler } from "../../gc/types.ts";
 import type { ImageInput, ImageStore } from "../../images/store.ts";
 import type { Labels } from "../../metadata/db.ts";
 import type { Descriptor } from "../../images/types.ts";
-
-/** The route prefix, containerd's fully qualified gRPC service name. */
-export const IMAGES_SERVICE = "containerd.services.images.v1.Images";
+import { IMAGES_SERVICE } from "../../api/services.ts";
 
 interface ImagesRequest {
   name?: unknown;

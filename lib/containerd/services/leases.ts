@@ -11,9 +11,7 @@ import type { LeaseStore } from "../../leases/store.ts";
 import { LEASE_HEADER, LEASE_QUERY_PARAMETER, type LeaseResource } from "../../leases/types.ts";
 import type { Labels } from "../../metadata/db.ts";
 import type { NamespaceStore } from "../../metadata/namespaces.ts";
-
-/** The route prefix, containerd's fully qualified gRPC service name. */
-export const LEASES_SERVICE = "containerd.services.leases.v1.Leases";
+import { LEASES_SERVICE } from "../../api/services.ts";
 
 /** The lease a request acts under: the `containerd-lease` header, or `?lease=` on streaming calls. */
 export function leaseFromRequest(context: RequestContext): string | undefined {

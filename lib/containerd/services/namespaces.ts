@@ -5,9 +5,7 @@
 import type { Router } from "../../api/server.ts";
 import type { Labels } from "../../metadata/db.ts";
 import type { NamespaceStore } from "../../metadata/namespaces.ts";
-
-/** The route prefix, containerd's fully qualified gRPC service name. */
-export const NAMESPACES_SERVICE = "containerd.services.namespaces.v1.Namespaces";
+import { NAMESPACES_SERVICE } from "../../api/services.ts";
 
 /** Registers Get, List, Create, Update and Delete. */
 export function registerNamespacesService(router: Router, namespaces: NamespaceStore): void {

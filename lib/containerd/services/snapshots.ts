@@ -12,9 +12,7 @@ import { snapshotNodeType } from "../../gc/labels.ts";
 import type { LeaseStore } from "../../leases/store.ts";
 import type { SnapshotStore } from "../../snapshots/namespaced.ts";
 import { leaseFromRequest } from "./leases.ts";
-
-/** The route prefix, containerd's fully qualified gRPC service name. */
-export const SNAPSHOTS_SERVICE = "containerd.services.snapshots.v1.Snapshots";
+import { SNAPSHOTS_SERVICE } from "../../api/services.ts";
 
 interface SnapshotRequest {
   snapshotter?: string;

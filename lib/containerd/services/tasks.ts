@@ -10,9 +10,7 @@ import type { Router } from "../../api/server.ts";
 import type { StdioPaths } from "../../shim/types.ts";
 import type { TaskManager } from "../../tasks/manager.ts";
 import type { ExecProcessRequest } from "../../tasks/types.ts";
-
-/** The route prefix, containerd's fully qualified gRPC service name. */
-export const TASKS_SERVICE = "containerd.services.tasks.v1.Tasks";
+import { TASKS_SERVICE } from "../../api/services.ts";
 
 interface TaskRequest {
   containerId: string;

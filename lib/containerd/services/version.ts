@@ -2,11 +2,10 @@
 // (`ctr version`). Mirrors containerd's `api/services/version/v1`.
 
 import type { Router } from "../../api/server.ts";
+import { VERSION_SERVICE } from "../../api/services.ts";
 
 /** The version mini-containerd reports. */
 export const MINI_CONTAINERD_VERSION = "0.1.0";
-
-export const VERSION_SERVICE = "containerd.services.version.v1.Version";
 
 /** Registers Version. */
 export function registerVersionService(router: Router): void {

@@ -45,7 +45,7 @@ export function parseFormat(text: string): Template {
     return parseDockerTemplate(text);
   } catch (error) {
     if (error instanceof TemplateError) {
-      throw new FormatError(`template parsing error: ${error.message}`, 64);
+      throw new FormatError(`template parsing error: ${error.message}`);
     }
     throw error;
   }

@@ -6,11 +6,16 @@
 // Mirrors docker/cli's templates/templates.go.
 
 import { goJson } from "./go_json.ts";
-import { type FunctionMap, parseTemplate, printValue, type Template } from "./template.ts";
+import { type FunctionMap, GO_TYPE, parseTemplate, printValue, type Template } from "./template.ts";
 
 /** The functions every docker `--format` template can call. */
 export const DOCKER_FUNCTIONS: FunctionMap = {
-  json: (value: unknown) => goJson(value, { escapeHtml: false }),
+  // The listing contexts (`ps`, `images`...) marshal themselves with Go's json.Marshal,
+  // which escapes <, > and &; everything else goes through an encoder that does not.
+  json: (value: unknown) =>
+    goJson(value, {
+      escapeHtml: typeof value === "object" && value !== null && GO_TYPE in value,
+    }),
   split: (text: string, separator: string) => String(text).split(separator),
   join: (items: unknown[], separator: string) => (items ?? []).map(printValue).join(separator),
   title: (text: string) => String(text).replace(/(^|[^\p{L}\p{N}_'])(\p{L})/gu, (_m, before, letter) => before + letter.toUpperCase()),

@@ -106,6 +106,17 @@ export class StdinInput implements InputStream {
   setRaw(raw: boolean): void {
     if (!this.isTerminal || raw === this.#raw) return;
     Deno.stdin.setRaw(raw, { cbreak: false });
+    // Deno's raw mode leaves output post-processing (OPOST) on, so the terminal would
+    // turn the container's "\r\n" into "\r\r\n". docker's MakeRaw clears it too; stty
+    // does that here, on the same terminal (stdin), only for `-it` sessions.
+    try {
+      new Deno.Command("stty", {
+        args: [raw ? "-opost" : "opost"],
+        stdin: "inherit",
+        stdout: "null",
+        stderr: "null",
+      }).outputSync();
+    } catch { /* no stty: output keeps its extra carriage returns */ }
     this.#raw = raw;
   }
 

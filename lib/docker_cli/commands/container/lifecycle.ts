@@ -134,7 +134,7 @@ async function runContainerPrune(cli: DockerCli, flags: ParsedFlags): Promise<nu
       cli,
       "WARNING! This will remove all stopped containers.\nAre you sure you want to continue?",
     );
-    if (!yes) throw new StatusError("", 1);
+    if (!yes) return 0; // docker treats a "no" as a cancellation, not a failure
   }
   const report = await cli.client().json<{ ContainersDeleted?: string[] | null; SpaceReclaimed?: number }>(
     "POST",

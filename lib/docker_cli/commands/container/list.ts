@@ -8,7 +8,8 @@ import type { ContainerSummary } from "../../client/types.ts";
 import type { ParsedFlags } from "../../flags.ts";
 import { CONTAINER_HEADER, ContainerContext, containerFormat } from "../../format/container.ts";
 import { renderFormat } from "../../format/formatter.ts";
-import type { CommandSpec, DockerCli } from "../../types.ts";
+import { parseDockerTemplate } from "../../format/functions.ts";
+import { type CommandSpec, type DockerCli, StatusError } from "../../types.ts";
 import { FILTER_FLAG, filtersQuery } from "../filters.ts";
 
 async function runPs(cli: DockerCli, flags: ParsedFlags): Promise<number> {
@@ -17,6 +18,21 @@ async function runPs(cli: DockerCli, flags: ParsedFlags): Promise<number> {
   const format = values.format as string;
   if (format !== "" && quiet) {
     cli.err.write("WARNING: Ignoring custom format, because both --format and --quiet are set.\n");
+  }
+  if (format !== "") {
+    // docker runs the template once against an empty row first, so template mistakes
+    // are reported before any API call.
+    let template;
+    try {
+      template = parseDockerTemplate(format);
+    } catch (error) {
+      throw new StatusError(`failed to parse template: ${(error as Error).message}`, 1);
+    }
+    try {
+      template.execute(new ContainerContext({ Id: "", Created: 0 }, true));
+    } catch (error) {
+      throw new StatusError(`failed to execute template: ${(error as Error).message}`, 1);
+    }
   }
   let size = values.size as boolean;
   if (format !== "" && !quiet && !size && !flags.changed.has("size") && format.includes(".Size")) {

@@ -13,15 +13,41 @@ import { ramInBytes } from "../../format/units.ts";
 /** The container flags shared by `create` and `run`. */
 export const CONTAINER_FLAGS: FlagSpec[] = [
   { name: "add-host", kind: "list", description: "Add a custom host-to-IP mapping (host:ip)" },
-  { name: "attach", short: "a", kind: "list", description: "Attach to STDIN, STDOUT or STDERR" },
+  {
+    name: "attach",
+    short: "a",
+    kind: "list",
+    description: "Attach to STDIN, STDOUT or STDERR",
+    validate: (value) => {
+      if (!["stdin", "stdout", "stderr"].includes(value.toLowerCase())) {
+        throw new Error("valid streams are STDIN, STDOUT and STDERR");
+      }
+    },
+  },
   { name: "cap-add", kind: "list", description: "Add Linux capabilities" },
   { name: "cap-drop", kind: "list", description: "Drop Linux capabilities" },
   { name: "cidfile", kind: "string", description: "Write the container ID to the file" },
   { name: "cpu-shares", short: "c", kind: "int", description: "CPU shares (relative weight)" },
-  { name: "cpus", kind: "string", valueName: "decimal", description: "Number of CPUs" },
+  {
+    name: "cpus",
+    kind: "string",
+    valueName: "decimal",
+    description: "Number of CPUs",
+    validate: (value) => {
+      if (!/^\d*\.?\d+$/.test(value)) throw new Error(`failed to parse ${value} as a rational number`);
+    },
+  },
   { name: "dns", kind: "list", description: "Set custom DNS servers" },
   { name: "entrypoint", kind: "string", description: "Overwrite the default ENTRYPOINT of the image" },
-  { name: "env", short: "e", kind: "list", description: "Set environment variables" },
+  {
+    name: "env",
+    short: "e",
+    kind: "list",
+    description: "Set environment variables",
+    validate: (value) => {
+      if (value.startsWith("=")) throw new Error(`invalid environment variable: ${value}`);
+    },
+  },
   { name: "env-file", kind: "list", description: "Read in a file of environment variables" },
   { name: "expose", kind: "list", description: "Expose a port or a range of ports" },
   { name: "hostname", short: "h", kind: "string", description: "Container host name" },
@@ -31,8 +57,14 @@ export const CONTAINER_FLAGS: FlagSpec[] = [
   { name: "label", short: "l", kind: "list", description: "Set meta data on a container" },
   { name: "log-driver", kind: "string", description: "Logging driver for the container" },
   { name: "log-opt", kind: "list", description: "Log driver options" },
-  { name: "memory", short: "m", kind: "string", valueName: "bytes", description: "Memory limit" },
-  { name: "memory-swap", kind: "string", valueName: "bytes", description: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap" },
+  { name: "memory", short: "m", kind: "string", valueName: "bytes", description: "Memory limit", validate: (value) => void ramInBytes(value) },
+  {
+    name: "memory-swap",
+    kind: "string",
+    valueName: "bytes",
+    description: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap",
+    validate: (value) => void (value === "-1" || ramInBytes(value)),
+  },
   { name: "network", kind: "string", valueName: "network", description: "Connect a container to a network" },
   { name: "net", kind: "string", description: "Connect a container to a network", hidden: true },
   { name: "pid", kind: "string", description: "PID namespace to use" },
@@ -45,7 +77,7 @@ export const CONTAINER_FLAGS: FlagSpec[] = [
   { name: "restart", kind: "string", defaultValue: "no", description: "Restart policy to apply when a container exits" },
   { name: "rm", kind: "bool", description: "Automatically remove the container and its associated anonymous volumes when it exits" },
   { name: "security-opt", kind: "list", description: "Security Options" },
-  { name: "shm-size", kind: "string", valueName: "bytes", description: "Size of /dev/shm" },
+  { name: "shm-size", kind: "string", valueName: "bytes", description: "Size of /dev/shm", validate: (value) => void ramInBytes(value) },
   { name: "stop-signal", kind: "string", description: "Signal to stop the container" },
   { name: "stop-timeout", kind: "int", description: "Timeout (in seconds) to stop a container" },
   { name: "tmpfs", kind: "list", description: "Mount a tmpfs directory" },
@@ -64,9 +96,44 @@ export interface ContainerConfig {
   networkingConfig: Record<string, unknown>;
 }
 
-/** A port as the API writes it: "80/tcp". */
-function natPort(port: string, protocol: string): string {
-  return `${port}/${protocol}`;
+/** Go's net.ParseIP, enough to tell an address from garbage. */
+function isIpAddress(text: string): boolean {
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) return text.split(".").every((part) => Number(part) <= 255);
+  return text.includes(":") && /^[0-9a-fA-F:.]+$/.test(text) && (text.match(/::/g) ?? []).length <= 1;
+}
+
+/** Parses "80" or "8000-8010" (ParsePortRange); throws on anything else. */
+function parsePortRange(text: string): [number, number] {
+  if (text === "") throw new Error("empty string specified for ports");
+  const parse = (part: string) => {
+    if (!/^\d+$/.test(part) || Number(part) > 65535) throw new Error(`invalid port: ${part}`);
+    return Number(part);
+  };
+  if (!text.includes("-")) {
+    const port = parse(text);
+    return [port, port];
+  }
+  const [startText, endText] = text.split("-", 2);
+  const start = parse(startText);
+  const end = parse(endText);
+  if (end < start) throw new Error(`invalid range specified for port: ${text}`);
+  return [start, end];
+}
+
+/** Splits "ip:hostPort:containerPort[/proto]" the way go-connections' splitParts does. */
+function splitPortParts(raw: string): [string, string, string] {
+  const parts = raw.split(":");
+  const containerPort = parts[parts.length - 1];
+  switch (parts.length) {
+    case 1:
+      return ["", "", containerPort];
+    case 2:
+      return ["", parts[0], containerPort];
+    case 3:
+      return [parts[0], parts[1], containerPort];
+    default:
+      return [parts.slice(0, -2).join(":"), parts[parts.length - 2], containerPort];
+  }
 }
 
 function splitProtocol(text: string): [string, string] {
@@ -76,20 +143,9 @@ function splitProtocol(text: string): [string, string] {
   return [text.slice(0, slash), protocol === "" ? "tcp" : protocol];
 }
 
-function parsePortRange(text: string): [number, number] {
-  const [startText, endText] = text.includes("-") ? text.split("-", 2) : [text, text];
-  const start = Number(startText);
-  const end = Number(endText);
-  if (!/^\d+$/.test(startText) || !/^\d+$/.test(endText) || start > 65535 || end > 65535) {
-    throw new Error(`invalid port range: ${text}`);
-  }
-  if (end < start) throw new Error(`invalid range specified for port: ${text}`);
-  return [start, end];
-}
-
 /**
  * Parses `-p` specs ("8080:80", "127.0.0.1::80/udp", "8000-8001:80-81", "80") into
- * exposed ports and host bindings.
+ * exposed ports and host bindings (go-connections' nat.ParsePortSpec).
  */
 export function parsePortSpecs(specs: string[]): {
   exposed: Record<string, Record<string, never>>;
@@ -98,54 +154,40 @@ export function parsePortSpecs(specs: string[]): {
   const exposed: Record<string, Record<string, never>> = {};
   const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
   for (const spec of specs) {
-    const [rest, protocol] = splitProtocol(spec);
-    if (!["tcp", "udp", "sctp"].includes(protocol.toLowerCase())) {
-      throw new Error(`invalid proto: ${protocol}`);
+    let [ip, hostPort, containerText] = splitPortParts(spec);
+    const [containerPort, protocolText] = splitProtocol(containerText);
+    if (ip.startsWith("[")) ip = ip.replace(/^\[|\]$/g, "");
+    if (ip !== "" && !isIpAddress(ip)) throw new Error(`invalid IP address: ${ip}`);
+    if (containerPort === "") throw new Error(`no port specified: ${spec}<empty>`);
+    let start: number, end: number;
+    try {
+      [start, end] = parsePortRange(containerPort);
+    } catch {
+      throw new Error(`invalid containerPort: ${containerPort}`);
     }
-    // ip:hostPort:containerPort, with brackets around IPv6 addresses.
-    let ip = "";
-    let hostPart = "";
-    let containerPart = rest;
-    const bracket = /^\[([^\]]*)\]:(.*)$/.exec(rest);
-    const tail = bracket ? bracket[2] : rest;
-    const parts = tail.split(":");
-    if (bracket) {
-      ip = bracket[1];
-      if (parts.length !== 2) throw new Error(`invalid port format: ${spec}`);
-      [hostPart, containerPart] = parts;
-    } else if (parts.length === 1) {
-      containerPart = parts[0];
-    } else if (parts.length === 2) {
-      [hostPart, containerPart] = parts;
-    } else if (parts.length === 3) {
-      [ip, hostPart, containerPart] = parts;
-    } else {
-      // An unbracketed IPv6 address: everything before the last two colons.
-      containerPart = parts.pop()!;
-      hostPart = parts.pop()!;
-      ip = parts.join(":");
-    }
-    if (containerPart === "") throw new Error(`no port specified: ${spec}<empty>`);
-    const [containerStart, containerEnd] = parsePortRange(containerPart);
     let hostStart = 0;
     let hostEnd = 0;
-    if (hostPart !== "") [hostStart, hostEnd] = parsePortRange(hostPart);
-    const containerCount = containerEnd - containerStart;
-    if (hostPart !== "" && hostEnd - hostStart !== containerCount && hostEnd !== hostStart) {
-      throw new Error(`invalid ranges specified for container and host Ports: ${containerPart} and ${hostPart}`);
-    }
-    for (let offset = 0; offset <= containerCount; offset++) {
-      const port = natPort(String(containerStart + offset), protocol.toLowerCase());
-      let hostPort = "";
-      if (hostPart !== "") {
-        hostPort = hostEnd !== hostStart && hostEnd - hostStart === containerCount
-          ? String(hostStart + offset)
-          : hostEnd !== hostStart
-          ? `${hostStart}-${hostEnd}`
-          : String(hostStart);
+    if (hostPort !== "") {
+      try {
+        [hostStart, hostEnd] = parsePortRange(hostPort);
+      } catch {
+        throw new Error(`invalid hostPort: ${hostPort}`);
       }
+    }
+    if (hostPort !== "" && end - start !== hostEnd - hostStart && end !== start) {
+      throw new Error(
+        `invalid ranges specified for container and host Ports: ${containerPort} and ${hostPort}`,
+      );
+    }
+    const protocol = protocolText.toLowerCase();
+    if (!["tcp", "udp", "sctp"].includes(protocol)) throw new Error(`invalid proto: ${protocol}`);
+    for (let offset = 0; offset <= end - start; offset++) {
+      const port = `${start + offset}/${protocol}`;
+      let host = hostPort === "" ? "" : String(hostStart + offset);
+      // A single container port with a host range: the daemon picks a port from the range.
+      if (start === end && hostStart !== hostEnd) host = `${host}-${hostEnd}`;
       exposed[port] = {};
-      (bindings[port] ??= []).push({ HostIp: ip, HostPort: hostPort });
+      (bindings[port] ??= []).push({ HostIp: ip, HostPort: host });
     }
   }
   return { exposed, bindings };
@@ -263,7 +305,7 @@ export async function buildContainerConfig(
   for (const spec of values.expose as string[]) {
     const [portText, protocol] = splitProtocol(spec);
     const [start, end] = parsePortRange(portText);
-    for (let port = start; port <= end; port++) exposed[natPort(String(port), protocol)] = {};
+    for (let port = start; port <= end; port++) exposed[`${port}/${protocol}`] = {};
   }
 
   const environment = [

@@ -45,11 +45,30 @@ async function runRmi(cli: DockerCli, flags: ParsedFlags): Promise<number> {
 
 async function runTag(cli: DockerCli, flags: ParsedFlags): Promise<number> {
   const [source, target] = flags.positional;
+  const invalid = (text: string) => {
+    let detail = "invalid reference format";
+    const slash = text.indexOf("/");
+    if (text.toLowerCase() !== text) {
+      const name = text.replace(/[:@].*$/, "");
+      detail += `: repository name (${slash === -1 ? `library/${name}` : name}) must be lowercase`;
+    }
+    return new StatusError(
+      `Error parsing reference: "${text}" is not a valid repository/tag: ${detail}`,
+      1,
+    );
+  };
+  if (!/^[a-f0-9]{64}$/.test(source)) {
+    try {
+      parseNormalizedNamed(source);
+    } catch {
+      throw invalid(source);
+    }
+  }
   let reference;
   try {
     reference = parseNormalizedNamed(target);
   } catch {
-    throw new StatusError("invalid reference format", 1);
+    throw invalid(target);
   }
   if (reference.digest !== undefined) throw new StatusError("refusing to create a tag with a digest reference", 1);
   await cli.client().call("POST", `/images/${source}/tag`, {
@@ -64,7 +83,7 @@ async function runImagePrune(cli: DockerCli, flags: ParsedFlags): Promise<number
     const warning = all
       ? "WARNING! This will remove all images without at least one container associated to them.\nAre you sure you want to continue?"
       : "WARNING! This will remove all dangling images.\nAre you sure you want to continue?";
-    if (!(await confirm(cli, warning))) throw new StatusError("", 1);
+    if (!(await confirm(cli, warning))) return 0; // a "no" is a cancellation, exit 0
   }
   const report = await cli.client().json<{ ImagesDeleted?: DeleteItem[] | null; SpaceReclaimed?: number }>(
     "POST",

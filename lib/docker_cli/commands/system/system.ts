@@ -63,7 +63,7 @@ function clientVersion(apiVersion: string) {
     GoVersion: `deno${Deno.version.deno}`,
     Os: Deno.build.os,
     Arch: goArch(),
-    BuildTime: "",
+    BuildTime: "from source",
     Context: "default",
   };
   return {
