@@ -216,6 +216,23 @@ export async function benchCtrRun(rounds = 10): Promise<BenchResult[]> {
     await stop(mini);
     await stop(real);
     await Deno.remove(base, { recursive: true }).catch(() => {});
+    removeEmptyNamespaceCgroups();
+  }
+}
+
+/** Both stacks put containers in `/<namespace>/<id>` cgroups; the emptied parent goes too. */
+function removeEmptyNamespaceCgroups(): void {
+  const directories = ["/sys/fs/cgroup"];
+  try {
+    for (const entry of Deno.readDirSync("/sys/fs/cgroup")) {
+      if (entry.isDirectory) directories.push(join("/sys/fs/cgroup", entry.name));
+    }
+  } catch { /* no cgroup filesystem */ }
+  for (const directory of directories) {
+    // rmdir(2) only removes an empty cgroup, so nothing in use can be harmed.
+    try {
+      Deno.removeSync(join(directory, NAMESPACE));
+    } catch { /* not there, or still in use */ }
   }
 }
 

@@ -18,7 +18,7 @@ import {
   type ContainersApi,
   DEFAULT_RUNTIME_NAME,
 } from "../containers/types.ts";
-import { chainId } from "../images/identity.ts";
+import { GC_REF_SNAPSHOT_PREFIX } from "../gc/labels.ts";
 import { resolveImage } from "../images/image.ts";
 import type { ImageConfig } from "../images/types.ts";
 import type { Labels } from "../metadata/db.ts";
@@ -99,15 +99,20 @@ export async function createContainerFromImage(
     throw error;
   });
   const resolved = await resolveImage(client.content, image.target);
-  const top = chainId(resolved.config.rootfs?.diff_ids ?? []) ?? "";
   const snapshots = client.snapshots(snapshotter);
-  if (top !== "" && !await snapshotExists(client, snapshotter, top)) {
-    // Loaded only when needed: the unpacker pulls in the tar and compression code, and
-    // every `mini-ctr run` of an unpacked image would otherwise pay for loading it.
-    const { unpackImage } = await import("../unpack/unpacker.ts");
-    await unpackImage(client, options.image, { snapshotter });
+  // The unpacker leaves the name of the image's top snapshot (its chainID) on the config
+  // blob (`containerd.io/gc.ref.snapshot.<snapshotter>`): one lookup says whether the
+  // image is unpacked, and as what. No label, or a snapshot that has gone since: unpack.
+  const config = await client.content.info(resolved.manifest.config.digest);
+  let top = config.labels[GC_REF_SNAPSHOT_PREFIX + snapshotter];
+  if (top === undefined) top = await unpack(client, options.image, snapshotter);
+  try {
+    await snapshots.prepare(options.id, top);
+  } catch (error) {
+    if (!isErrorCode(error, "not_found")) throw error;
+    top = await unpack(client, options.image, snapshotter);
+    await snapshots.prepare(options.id, top);
   }
-  await snapshots.prepare(options.id, top);
   try {
     const spec = buildSpec(client.namespace, options.id, resolved.config, options.specOptions);
     return await client.containers.create({
@@ -159,6 +164,18 @@ export async function deleteContainerAndSnapshot(
   }
 }
 
+/** Unpacks an image's layers into snapshots and returns the top one's name (its chainID). */
+async function unpack(
+  client: ContainerdClient,
+  image: string,
+  snapshotter: string,
+): Promise<string> {
+  // Loaded only when needed: the unpacker pulls in the tar and compression code, and
+  // every `mini-ctr run` of an unpacked image would otherwise pay for loading it.
+  const { unpackImage } = await import("../unpack/unpacker.ts");
+  return (await unpackImage(client, image, { snapshotter })).chainId;
+}
+
 async function assertContainerAbsent(client: ContainerdClient, id: string): Promise<void> {
   try {
     await client.containers.get(id);
@@ -171,18 +188,4 @@ async function assertContainerAbsent(client: ContainerdClient, id: string): Prom
     `container "${id}" already exists in namespace ${client.namespace}: choose another ID or ` +
       `remove it (mini-ctr containers rm ${id})`,
   );
-}
-
-async function snapshotExists(
-  client: ContainerdClient,
-  snapshotter: string,
-  key: string,
-): Promise<boolean> {
-  try {
-    await client.snapshots(snapshotter).stat(key);
-    return true;
-  } catch (error) {
-    if (isErrorCode(error, "not_found")) return false;
-    throw error;
-  }
 }

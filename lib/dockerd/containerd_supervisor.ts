@@ -12,6 +12,7 @@
 
 import { join } from "node:path";
 import { ContainerdClient } from "../client/client.ts";
+import { closeOnExecFrom } from "../linux/files.ts";
 
 /** The logging the supervisor does. */
 export interface SupervisorLog {
@@ -109,6 +110,14 @@ export class ContainerdSupervisor {
       "--log-level",
       this.#logLevel,
     ];
+    // Descriptors opened by node:http (the API socket, client connections) are not
+    // close-on-exec: without this the child would inherit them, and after a dockerd
+    // crash clients would connect to a listening socket that nobody accepts on.
+    try {
+      closeOnExecFrom(3);
+    } catch (error) {
+      this.log().warn("cannot mark descriptors close-on-exec", { error: String(error) });
+    }
     const child = new Deno.Command(Deno.execPath(), {
       args,
       stdin: "null",
@@ -117,7 +126,10 @@ export class ContainerdSupervisor {
     }).spawn();
     this.#child = child;
     this.#pid = child.pid;
-    await Deno.writeTextFile(this.paths.pidFile, String(child.pid));
+    // Through a temp file: a dockerd starting meanwhile never reads half a PID.
+    const temporary = `${this.paths.pidFile}.tmp`;
+    await Deno.writeTextFile(temporary, String(child.pid));
+    await Deno.rename(temporary, this.paths.pidFile);
     this.log().info("started new containerd process", {
       pid: child.pid,
       address: this.paths.address,

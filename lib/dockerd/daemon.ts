@@ -247,13 +247,30 @@ export class Daemon {
     const liveRestore = this.config.liveRestore;
     for (const module of [...this.modules].reverse()) {
       if (!module.shutdown) continue;
+      // A component that hangs must not keep the daemon from exiting: it gets the
+      // containers' stop timeout plus a margin, then shutdown goes on without it.
+      const limitMs = (Math.max(this.config.shutdownTimeout, 0) + 5) * 1000;
+      let timer: ReturnType<typeof setTimeout> | undefined;
       try {
-        await module.shutdown(this, { liveRestore });
+        const outcome = await Promise.race([
+          module.shutdown(this, { liveRestore }).then(() => "done" as const),
+          new Promise<"timeout">((resolve) =>
+            timer = setTimeout(() => resolve("timeout"), limitMs)
+          ),
+        ]);
+        if (outcome === "timeout") {
+          this.log.error("module did not finish its shutdown in time, going on without it", {
+            module: module.name,
+            seconds: limitMs / 1000,
+          });
+        }
       } catch (error) {
         this.log.error("module shutdown failed", {
           module: module.name,
           error: error instanceof Error ? error.message : String(error),
         });
+      } finally {
+        clearTimeout(timer);
       }
     }
     await this.supervisor?.stop();
@@ -267,22 +284,36 @@ export class Daemon {
  * "pid file found, ensure docker is not running or delete ...").
  */
 async function takePidFile(path: string): Promise<void> {
+  let text: string | undefined;
   try {
-    const pid = Number((await Deno.readTextFile(path)).trim());
-    if (Number.isInteger(pid) && pid > 0 && pid !== Deno.pid) {
-      try {
-        await Deno.stat(`/proc/${pid}`);
-        throw new Error(`pid file found, ensure docker is not running or delete ${path}`);
-      } catch (error) {
-        if (!(error instanceof Deno.errors.NotFound)) throw error;
-      }
-    }
+    text = await Deno.readTextFile(path);
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
+  const pid = Number(text?.trim());
+  if (Number.isInteger(pid) && pid > 0 && pid !== Deno.pid && isLiveDockerd(pid)) {
+    throw new Error(`pid file found, ensure docker is not running or delete ${path}`);
+  }
   const dir = path.slice(0, path.lastIndexOf("/")) || "/";
   await Deno.mkdir(dir, { recursive: true });
-  await Deno.writeTextFile(path, String(Deno.pid));
+  await writeFileAtomically(path, String(Deno.pid));
+}
+
+/** True when `pid` is a running (not zombie) mini-dockerd: a reused PID does not count. */
+function isLiveDockerd(pid: number): boolean {
+  try {
+    if (/\) Z /.test(Deno.readTextFileSync(`/proc/${pid}/stat`))) return false;
+    return Deno.readTextFileSync(`/proc/${pid}/cmdline`).includes("mini_dockerd");
+  } catch {
+    return false;
+  }
+}
+
+/** Writes through a temp file and rename, so a reader never sees a half-written file. */
+export async function writeFileAtomically(path: string, content: string): Promise<void> {
+  const temporary = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
+  await Deno.writeTextFile(temporary, content);
+  await Deno.rename(temporary, path);
 }
 
 /** The daemon's stable ID, created on first start (12 groups of 4 base32 characters). */

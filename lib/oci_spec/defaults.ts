@@ -4,7 +4,9 @@
 // a device cgroup that denies everything; kernel files that leak host data masked;
 // and a cgroup named after the namespace and the container (`/default/web`).
 // Mirrors containerd's `pkg/oci/spec.go` (populateDefaultUnixSpec, defaultUnixCaps)
-// and `pkg/oci/mounts.go` (defaultMounts).
+// and `pkg/oci/mounts.go` (defaultMounts). Not to be confused with what `runc spec`
+// (and `mini-runc spec`, lib/runtime/spec.ts) writes: runc's example bundle, with a
+// terminal, `sh`, a read-only root and only three capabilities.
 
 import { ociVersion } from "../runtime/types.ts";
 import type { Spec, SpecMount, SpecTarget } from "./types.ts";

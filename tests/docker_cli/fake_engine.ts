@@ -25,9 +25,22 @@ function frameBytes(stream: number, payload: Uint8Array): Uint8Array {
   return out;
 }
 
-function randomId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return [...bytes].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+/**
+ * A deterministic ID generator: two fake engines given the same operations hand out
+ * the same IDs, so the real CLI and mini-docker can each drive their own engine and
+ * their outputs still compare equal.
+ */
+function idGenerator(seed: number): () => string {
+  let state = seed >>> 0 || 1;
+  const next = () => {
+    state ^= state << 13;
+    state >>>= 0;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    return state;
+  };
+  return () => Array.from({ length: 8 }, () => next().toString(16).padStart(8, "0")).join("");
 }
 
 function isoNano(milliseconds: number, extraNanos = 0): string {
@@ -251,9 +264,30 @@ interface FakeExec {
   exitCode: number | null;
 }
 
+/** A container to put in a fake engine's state directly. */
+export interface SeedContainer {
+  name: string;
+  cmd: string[];
+  /** Start it (its script runs; `sleep 300` keeps it running). */
+  start?: boolean;
+  tty?: boolean;
+  publish?: { ip: string; hostPort: number; containerPort: number; protocol?: string }[];
+  env?: string[];
+}
+
+/** Options of startFakeEngine. */
+export interface FakeEngineOptions {
+  /** The clock the engine's timestamps derive from (share it between twin engines). */
+  now?: number;
+  /** Seed of the ID generator. */
+  seed?: number;
+}
+
 /** The fake daemon and its state. */
 export interface FakeEngine {
   socketPath: string;
+  /** Adds a container (and starts it if asked); resolves once its output, if any, is logged. */
+  seedContainer(spec: SeedContainer): Promise<string>;
   /** "METHOD /path?query" of every request, in arrival order. */
   requests: string[];
   /** Request bodies of `POST /containers/create`, in order. */
@@ -321,8 +355,15 @@ function withDefaultTag(reference: string): string {
 }
 
 /** Starts a fake daemon on `socketPath`. */
-export async function startFakeEngine(socketPath: string): Promise<FakeEngine> {
-  const now = Date.now();
+export async function startFakeEngine(
+  socketPath: string,
+  options: FakeEngineOptions = {},
+): Promise<FakeEngine> {
+  const now = options.now ?? Date.now();
+  const randomId = idGenerator(options.seed ?? 42);
+  // A logical clock for start/finish/log times: twin engines driven alike agree on them.
+  let ticks = 0;
+  const tick = () => now + ++ticks;
   const images: FakeImage[] = [busyboxImage(now)];
   const registry: FakeImage[] = [registryImage(now)];
   const containers = new Map<string, FakeContainer>();
@@ -460,20 +501,19 @@ export async function startFakeEngine(socketPath: string): Promise<FakeEngine> {
 
   const startContainer = (container: FakeContainer) => {
     container.state = "running";
-    container.startedAt = isoNano(Date.now());
+    container.startedAt = isoNano(tick());
     const tty = container.config.Tty === true;
     const argv = [
       ...((container.config.Entrypoint as string[] | null) ?? []),
       ...((container.config.Cmd as string[] | null) ?? []),
     ];
-    let sequence = 0;
     const process = new FakeProcess(
       argv,
       tty,
       (container.config.Env as string[] | null) ?? [],
       (container.config.WorkingDir as string) ?? "",
       (stream, bytes) => {
-        const entry = { stream, bytes, time: isoNano(Date.now(), ++sequence) };
+        const entry = { stream, bytes, time: isoNano(tick()) };
         container.logs.push(entry);
         for (const attachment of container.attachments) {
           if (!attachment.socket.destroyed) attachment.socket.write(tty ? bytes : frameBytes(stream, bytes));
@@ -488,7 +528,7 @@ export async function startFakeEngine(socketPath: string): Promise<FakeEngine> {
     process.exit.then((code) => {
       container.state = "exited";
       container.exitCode = code;
-      container.finishedAt = isoNano(Date.now());
+      container.finishedAt = isoNano(tick());
       container.process = undefined;
       for (const attachment of container.attachments.splice(0)) attachment.socket.end();
       for (const follower of container.followers.splice(0)) follower(undefined);
@@ -975,8 +1015,50 @@ export async function startFakeEngine(socketPath: string): Promise<FakeEngine> {
     await Deno.remove(socketPath);
   } catch { /* not there */ }
   await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  const seedContainer = async (spec: SeedContainer): Promise<string> => {
+    const id = randomId();
+    const image = images[0];
+    containers.set(id, {
+      id,
+      name: spec.name,
+      image: image.repoTags[0],
+      imageId: image.id,
+      config: {
+        Hostname: id.slice(0, 12), Domainname: "", User: "", AttachStdin: false, AttachStdout: false,
+        AttachStderr: false, Tty: spec.tty ?? false, OpenStdin: false, StdinOnce: false,
+        Env: spec.env ?? image.env, Cmd: spec.cmd, Image: image.repoTags[0], Volumes: null, WorkingDir: "",
+        Entrypoint: null, OnBuild: null, Labels: {},
+      },
+      hostConfig: { NetworkMode: "default", AutoRemove: false, RestartPolicy: { Name: "no", MaximumRetryCount: 0 } },
+      created: Math.floor(now / 1000) - 5 * 3600 + containers.size,
+      state: "created",
+      exitCode: 0,
+      startedAt: "0001-01-01T00:00:00Z",
+      finishedAt: "0001-01-01T00:00:00Z",
+      logs: [],
+      attachments: [],
+      followers: [],
+      waiters: [],
+      ports: (spec.publish ?? []).map((port) => ({
+        IP: port.ip, PrivatePort: port.containerPort, PublicPort: port.hostPort, Type: port.protocol ?? "tcp",
+      })),
+    });
+    const container = containers.get(id)!;
+    if (spec.start) {
+      startContainer(container);
+      // A script that ends by itself is run to completion (and logged) before the test
+      // looks at it; one that sleeps stays running.
+      if (!spec.cmd.join(" ").includes("sleep")) {
+        await container.process!.exit;
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+    }
+    return id;
+  };
+
   return {
     socketPath,
+    seedContainer,
     requests,
     createBodies,
     images,

@@ -11,9 +11,21 @@ import { missingOverlay, missingRoot, missingTool, requirements } from "../helpe
 import { TestDockerd } from "../helpers/dockerd.ts";
 import { TestContainerd } from "../helpers/containerd.ts";
 
-const ignore = requirements("mini-dockerd daemon", missingRoot(), missingOverlay(), missingTool("docker"));
+const ignore = requirements(
+  "mini-dockerd daemon",
+  missingRoot(),
+  missingOverlay(),
+  missingTool("docker"),
+);
+// No containers run in these tests: a short stop timeout keeps each daemon's shutdown
+// (and so the cleanup) quick whatever the containers component does at shutdown.
+const quickStop = { "shutdown-timeout": 1 };
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, attempts = 400): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  attempts = 400,
+): Promise<T> {
   for (let attempt = 0; attempt < attempts; attempt++) {
     const value = await probe().catch(() => undefined);
     if (value !== undefined) return value;
@@ -34,7 +46,9 @@ Deno.test({
   name: "bad daemon.json stops the daemon at start with dockerd's message",
   ignore,
   async fn() {
-    const unknown = await TestDockerd.startExpectingFailure({ config: { debug: true, foo: "bar" } });
+    const unknown = await TestDockerd.startExpectingFailure({
+      config: { debug: true, foo: "bar" },
+    });
     assertEquals(unknown.code, 1);
     assertMatch(
       unknown.stderr,
@@ -43,10 +57,15 @@ Deno.test({
     const invalid = await TestDockerd.startExpectingFailure({ config: '{\n  "debug": true,\n}' });
     assertEquals(invalid.code, 1);
     assertStringIncludes(invalid.stderr, "invalid JSON at line 3, column 1");
-    const driver = await TestDockerd.startExpectingFailure({ config: { "storage-driver": "devicemapper" } });
+    const driver = await TestDockerd.startExpectingFailure({
+      config: { "storage-driver": "devicemapper" },
+    });
     assertEquals(driver.code, 1);
     assertStringIncludes(driver.stderr, 'storage-driver "devicemapper" is not supported');
-    const conflict = await TestDockerd.startExpectingFailure({ config: { debug: true }, args: ["--debug"] });
+    const conflict = await TestDockerd.startExpectingFailure({
+      config: { debug: true },
+      args: ["--debug"],
+    });
     assertEquals(conflict.code, 1);
     assertStringIncludes(
       conflict.stderr,
@@ -59,7 +78,7 @@ Deno.test({
   name: `"bridge": "none" leaves only the host and none networks`,
   ignore,
   async fn() {
-    const daemon = await TestDockerd.start({ config: { bridge: "none" } });
+    const daemon = await TestDockerd.start({ config: { ...quickStop, bridge: "none" } });
     try {
       const result = await daemon.docker(["network", "ls", "--format", "{{.Name}}"]);
       assertEquals(result.code, 0, result.stderr);
@@ -77,11 +96,14 @@ Deno.test({
   name: "SIGHUP reloads debug and live-restore; an invalid file is logged and ignored",
   ignore,
   async fn() {
-    const daemon = await TestDockerd.start({ config: { debug: false } });
+    const daemon = await TestDockerd.start({ config: { ...quickStop, debug: false } });
     try {
       const info = async () => await (await daemon.api("GET", "/v1.41/info")).json();
       assertEquals([(await info()).Debug, (await info()).LiveRestoreEnabled], [false, false]);
-      await Deno.writeTextFile(daemon.paths.configFile, JSON.stringify({ debug: true, "live-restore": true }));
+      await Deno.writeTextFile(
+        daemon.paths.configFile,
+        JSON.stringify({ ...quickStop, debug: true, "live-restore": true }),
+      );
       daemon.reload();
       await until("the reload", async () => {
         const current = await info();
@@ -89,8 +111,11 @@ Deno.test({
       });
       await Deno.writeTextFile(daemon.paths.configFile, '{"debug": false, "nonsense": 1}');
       daemon.reload();
-      await until("the rejected reload in the log", async () =>
-        daemon.log.includes("Error reconfiguring the daemon") ? true : undefined);
+      await until(
+        "the rejected reload in the log",
+        () =>
+          Promise.resolve(daemon.log.includes("Error reconfiguring the daemon") ? true : undefined),
+      );
       const after = await info();
       assertEquals([after.Debug, after.LiveRestoreEnabled], [true, true], "the old settings stay");
     } finally {
@@ -100,17 +125,24 @@ Deno.test({
 });
 
 Deno.test({
-  name: "the supervised mini-containerd is restarted when it dies and adopted after a dockerd crash",
+  name:
+    "the supervised mini-containerd is restarted when it dies and adopted after a dockerd crash",
   ignore,
   async fn() {
-    const daemon = await TestDockerd.start();
+    const daemon = await TestDockerd.start({ config: quickStop });
     try {
       const first = (await daemon.containerdPid())!;
       assert(alive(first));
       const cmdline = Deno.readTextFileSync(`/proc/${first}/cmdline`).split("\0");
       assertEquals(cmdline[cmdline.indexOf("--address") + 1], daemon.paths.containerdSocket);
-      assertEquals(cmdline[cmdline.indexOf("--root") + 1], join(daemon.paths.dataRoot, "containerd"));
-      assertEquals(cmdline[cmdline.indexOf("--state") + 1], join(daemon.paths.execRoot, "containerd"));
+      assertEquals(
+        cmdline[cmdline.indexOf("--root") + 1],
+        join(daemon.paths.dataRoot, "containerd"),
+      );
+      assertEquals(
+        cmdline[cmdline.indexOf("--state") + 1],
+        join(daemon.paths.execRoot, "containerd"),
+      );
 
       Deno.kill(first, "SIGKILL");
       const second = await until("a new containerd", async () => {
@@ -119,7 +151,9 @@ Deno.test({
       });
       await until("containerd answering again", async () => {
         const version = await (await daemon.api("GET", "/v1.41/version")).json();
-        const component = version.Components.find((item: { Name: string }) => item.Name === "containerd");
+        const component = version.Components.find((item: { Name: string }) =>
+          item.Name === "containerd"
+        );
         return component.Version !== "unknown" ? true : undefined;
       });
       assertStringIncludes(daemon.log, "containerd is not running, restarting it");
@@ -137,15 +171,21 @@ Deno.test({
 });
 
 Deno.test({
-  name: "--containerd uses an existing mini-containerd; a second daemon on the same pidfile is refused",
+  name:
+    "--containerd uses an existing mini-containerd; a second daemon on the same pidfile is refused",
   ignore,
   async fn() {
     const containerd = await TestContainerd.start();
-    const daemon = await TestDockerd.start({ containerd: containerd.paths.address });
+    const daemon = await TestDockerd.start({
+      config: quickStop,
+      containerd: containerd.paths.address,
+    });
     try {
       assertEquals(await daemon.containerdPid(), undefined, "no supervised child");
       const version = await (await daemon.api("GET", "/v1.41/version")).json();
-      const component = version.Components.find((item: { Name: string }) => item.Name === "containerd");
+      const component = version.Components.find((item: { Name: string }) =>
+        item.Name === "containerd"
+      );
       assert(component.Version !== "unknown");
       const second = new Deno.Command(Deno.execPath(), {
         args: [
@@ -171,7 +211,10 @@ Deno.test({
       });
       const output = await second.output();
       assertEquals(output.code, 1);
-      assertStringIncludes(new TextDecoder().decode(output.stderr), "pid file found, ensure docker is not running");
+      assertStringIncludes(
+        new TextDecoder().decode(output.stderr),
+        "pid file found, ensure docker is not running",
+      );
     } finally {
       await daemon.cleanup();
       await containerd.cleanup();
@@ -183,20 +226,30 @@ Deno.test({
   name: "bad requests get docker-style errors and the daemon stays up",
   ignore,
   async fn() {
-    const daemon = await TestDockerd.start();
+    const daemon = await TestDockerd.start({ config: quickStop });
     try {
-      const call = async (method: string, path: string, body?: BodyInit, headers?: Record<string, string>) => {
+      const call = async (
+        method: string,
+        path: string,
+        body?: BodyInit,
+        headers?: Record<string, string>,
+      ) => {
         const response = await daemon.api(method, path, body, headers);
         return { status: response.status, body: await response.text() };
       };
-      const malformed = await call("POST", "/v1.41/auth", '{"username": ', { "Content-Type": "application/json" });
+      const malformed = await call("POST", "/v1.41/auth", '{"username": ', {
+        "Content-Type": "application/json",
+      });
       assertEquals(malformed.status, 400);
       assertStringIncludes(JSON.parse(malformed.body).message, "invalid JSON");
       const huge = await call("POST", "/v1.41/auth", "x".repeat(6 * 1024 * 1024));
       assertEquals(huge.status, 400);
       const image = await call("GET", "/v1.41/images/nosuchthing/json");
       assertEquals(image.status, 404);
-      assertEquals(JSON.parse(image.body).message, "no such image: nosuchthing: No such image: nosuchthing:latest");
+      assertEquals(
+        JSON.parse(image.body).message,
+        "no such image: nosuchthing: No such image: nosuchthing:latest",
+      );
       assertEquals((await call("GET", "/v1.41/images/nosuch/history")).status, 404);
       assertEquals((await call("DELETE", "/v1.41/images/nosuch")).status, 404);
       assertEquals((await call("POST", "/v1.41/images/nosuch/tag?repo=x&tag=y")).status, 404);
@@ -205,9 +258,15 @@ Deno.test({
       assertEquals((await call("GET", "/v1.41/no/such/endpoint")).status, 404);
       const notImplemented = await call("GET", "/v1.41/swarm");
       assertEquals(notImplemented.status, 501);
-      assertStringIncludes(JSON.parse(notImplemented.body).message, "not supported by mini-dockerd");
+      assertStringIncludes(
+        JSON.parse(notImplemented.body).message,
+        "not supported by mini-dockerd",
+      );
       const volume = await call("GET", "/v1.41/volumes/x");
-      assertEquals([volume.status, JSON.parse(volume.body).message], [404, "get x: no such volume"]);
+      assertEquals([volume.status, JSON.parse(volume.body).message], [
+        404,
+        "get x: no such volume",
+      ]);
       const load = await call("POST", "/v1.41/images/load?quiet=1", "this is not a tar archive");
       assertStringIncludes(load.body, "errorDetail");
       const inspect = await daemon.docker(["inspect", "nosuchthing"]);

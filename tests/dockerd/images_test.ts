@@ -17,6 +17,9 @@ const ignore = requirements(
   missingTool("docker"),
   missingTool("busybox"),
 );
+// No containers run in these tests: a short stop timeout keeps each daemon's shutdown
+// (and so the cleanup) quick whatever the containers component does at shutdown.
+const quickStop = { "shutdown-timeout": 1 };
 
 type Client = "docker" | "mini-docker";
 const clients: Client[] = ["docker", "mini-docker"];
@@ -36,7 +39,7 @@ for (const client of clients) {
     name: `${client}: version, info, network ls against mini-dockerd`,
     ignore,
     async fn() {
-      const daemon = await TestDockerd.start();
+      const daemon = await TestDockerd.start({ config: quickStop });
       const run = cli(daemon, client);
       try {
         const version = ok(await run(["version"]), "version");
@@ -46,14 +49,24 @@ for (const client of clients) {
         assertEquals(info.Driver, "overlay2");
         assertEquals(info.DockerRootDir, daemon.paths.dataRoot);
         assertEquals(info.CgroupDriver, "cgroupfs");
-        const v2 = await Deno.stat("/sys/fs/cgroup/cgroup.controllers").then(() => true, () => false);
+        const v2 = await Deno.stat("/sys/fs/cgroup/cgroup.controllers").then(
+          () => true,
+          () => false,
+        );
         assertEquals(info.CgroupVersion, v2 ? "2" : "1");
         assertEquals(info.Swarm.LocalNodeState, "inactive");
         assertEquals(info.LiveRestoreEnabled, false);
         assertEquals(info.Images, 0);
         assert(info.DriverStatus.some((row: string[]) => row[0] === "Backing Filesystem"));
-        const networks = ok(await run(["network", "ls", "--format", "{{.Name}} {{.Driver}} {{.Scope}}"]), "network ls");
-        assertEquals(networks.trim().split("\n").sort(), ["bridge bridge local", "host host local", "none null local"]);
+        const networks = ok(
+          await run(["network", "ls", "--format", "{{.Name}} {{.Driver}} {{.Scope}}"]),
+          "network ls",
+        );
+        assertEquals(networks.trim().split("\n").sort(), [
+          "bridge bridge local",
+          "host host local",
+          "none null local",
+        ]);
       } finally {
         await daemon.cleanup();
       }
@@ -64,22 +77,35 @@ for (const client of clients) {
     name: `${client}: load, images, history, inspect, tag, rmi, save and load again, image prune`,
     ignore,
     async fn() {
-      const daemon = await TestDockerd.start();
+      const daemon = await TestDockerd.start({ config: quickStop });
       const run = cli(daemon, client);
       try {
         const archive = await busyboxArchive();
-        assertStringIncludes(ok(await run(["load", "-i", archive]), "load"), "Loaded image: busybox:latest");
+        assertStringIncludes(
+          ok(await run(["load", "-i", archive]), "load"),
+          "Loaded image: busybox:latest",
+        );
 
         // The image ID is the digest of the config stored in imagedb.
         const id = ok(await run(["inspect", "--format", "{{.Id}}", "busybox"]), "inspect").trim();
-        const configPath = join(daemon.paths.dataRoot, "image/overlay2/imagedb/content/sha256", id.slice(7));
+        const configPath = join(
+          daemon.paths.dataRoot,
+          "image/overlay2/imagedb/content/sha256",
+          id.slice(7),
+        );
         const config = await Deno.readFile(configPath);
         assertEquals(`sha256:${createHash("sha256").update(config).digest("hex")}`, id);
 
-        const images = ok(await run(["images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"]), "images");
+        const images = ok(
+          await run(["images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"]),
+          "images",
+        );
         assertEquals(images.trim(), `busybox:latest ${id.slice(7, 19)}`);
 
-        const history = ok(await run(["history", "--no-trunc", "--format", "{{.ID}}|{{.CreatedBy}}", "busybox"]), "history")
+        const history = ok(
+          await run(["history", "--no-trunc", "--format", "{{.ID}}|{{.CreatedBy}}", "busybox"]),
+          "history",
+        )
           .trim().split("\n");
         assertEquals(history.length, 2);
         assertEquals(history[0].split("|")[0], id);
@@ -87,24 +113,51 @@ for (const client of clients) {
         assertEquals(history[1].split("|")[0], "<missing>");
 
         // GraphDriver of an image: its top layer's overlay2 directories, which exist.
-        const inspected = JSON.parse(ok(await run(["image", "inspect", "busybox"]), "image inspect"))[0];
+        const inspected =
+          JSON.parse(ok(await run(["image", "inspect", "busybox"]), "image inspect"))[0];
         assertEquals(inspected.GraphDriver.Name, "overlay2");
         const upper = inspected.GraphDriver.Data.UpperDir as string;
         assert(upper.startsWith(join(daemon.paths.dataRoot, "overlay2") + "/"));
-        assert((await Deno.stat(join(upper, "bin/busybox"))).isFile, "the layer's files are in UpperDir");
+        assert(
+          (await Deno.stat(join(upper, "bin/busybox"))).isFile,
+          "the layer's files are in UpperDir",
+        );
         assertEquals(inspected.RootFS.Type, "layers");
-        const layerdb = join(daemon.paths.dataRoot, "image/overlay2/layerdb/sha256", inspected.RootFS.Layers[0].slice(7));
+        const layerdb = join(
+          daemon.paths.dataRoot,
+          "image/overlay2/layerdb/sha256",
+          inspected.RootFS.Layers[0].slice(7),
+        );
         assert((await Deno.stat(layerdb)).isDirectory, "a one-layer image's chainID is its diffID");
         assertEquals(inspected.Metadata.LastTagTime === "0001-01-01T00:00:00Z", false);
 
         ok(await run(["tag", "busybox", "mini/test:v1"]), "tag");
-        const tags = JSON.parse(ok(await run(["image", "inspect", "--format", "{{json .RepoTags}}", id]), "inspect"));
+        const tags = JSON.parse(
+          ok(await run(["image", "inspect", "--format", "{{json .RepoTags}}", id]), "inspect"),
+        );
         assertEquals(tags.sort(), ["busybox:latest", "mini/test:v1"]);
-        assertEquals(ok(await run(["rmi", "mini/test:v1"]), "rmi tag").trim(), "Untagged: mini/test:v1");
+        const filtered = ok(
+          await run([
+            "images",
+            "--filter",
+            "reference=mini/*",
+            "--format",
+            "{{.Repository}}:{{.Tag}}",
+          ]),
+          "images --filter reference",
+        );
+        assertEquals(filtered.trim(), "mini/test:v1");
+        assertEquals(
+          ok(await run(["rmi", "mini/test:v1"]), "rmi tag").trim(),
+          "Untagged: mini/test:v1",
+        );
 
         const missing = await run(["rmi", "nosuch:img"]);
         assertEquals(missing.code, 1);
-        assertStringIncludes(missing.stderr, "Error response from daemon: No such image: nosuch:img");
+        assertStringIncludes(
+          missing.stderr,
+          "Error response from daemon: No such image: nosuch:img",
+        );
 
         const saved = join(daemon.paths.base, "saved.tar");
         ok(await run(["save", "-o", saved, "busybox"]), "save");
@@ -119,18 +172,32 @@ for (const client of clients) {
         assertEquals(removed[0], "Untagged: busybox:latest");
         assertEquals(removed[1], `Deleted: ${id}`);
         assertEquals(removed.length, 3, "the image and its one layer are deleted");
-        const overlay = [...Deno.readDirSync(join(daemon.paths.dataRoot, "overlay2"))].map((entry) => entry.name);
+        const overlay = [...Deno.readDirSync(join(daemon.paths.dataRoot, "overlay2"))].map((
+          entry,
+        ) => entry.name);
         assertEquals(overlay, ["l"], "no layer directory is left");
 
-        assertStringIncludes(ok(await run(["load", "-i", saved]), "load saved"), "Loaded image: busybox:latest");
-        assertEquals(ok(await run(["inspect", "--format", "{{.Id}}", "busybox"]), "inspect").trim(), id);
+        assertStringIncludes(
+          ok(await run(["load", "-i", saved]), "load saved"),
+          "Loaded image: busybox:latest",
+        );
+        assertEquals(
+          ok(await run(["inspect", "--format", "{{.Id}}", "busybox"]), "inspect").trim(),
+          id,
+        );
 
         // An untagged image is dangling; prune removes it.
         const untagged = join(daemon.paths.base, "untagged.tar");
         ok(await run(["save", "-o", untagged, id.slice(7, 19)]), "save by id");
         ok(await run(["rmi", "busybox"]), "rmi");
-        assertEquals(ok(await run(["load", "-i", untagged]), "load untagged").trim(), `Loaded image ID: ${id}`);
-        const dangling = ok(await run(["images", "--filter", "dangling=true", "--format", "{{.ID}} {{.Tag}}"]), "images");
+        assertEquals(
+          ok(await run(["load", "-i", untagged]), "load untagged").trim(),
+          `Loaded image ID: ${id}`,
+        );
+        const dangling = ok(
+          await run(["images", "--filter", "dangling=true", "--format", "{{.ID}} {{.Tag}}"]),
+          "images",
+        );
         assertEquals(dangling.trim(), `${id.slice(7, 19)} <none>`);
         const pruned = ok(await run(["image", "prune", "-f"]), "prune");
         assertStringIncludes(pruned, `deleted: ${id}`);
@@ -146,7 +213,7 @@ Deno.test({
   name: "dockerd's images are its own: mini-ctr -n moby images ls shows none of them",
   ignore,
   async fn() {
-    const daemon = await TestDockerd.start();
+    const daemon = await TestDockerd.start({ config: quickStop });
     try {
       await daemon.loadBusybox();
       assertStringIncludes((await daemon.docker(["images"])).stdout, "busybox");
@@ -167,7 +234,7 @@ Deno.test({
   name: "the overlay2 layout on disk after a load: l/ links resolve, link files, layerdb",
   ignore,
   async fn() {
-    const daemon = await TestDockerd.start();
+    const daemon = await TestDockerd.start({ config: quickStop });
     try {
       await daemon.loadBusybox();
       const home = join(daemon.paths.dataRoot, "overlay2");
@@ -181,7 +248,10 @@ Deno.test({
       const layerdb = join(daemon.paths.dataRoot, "image/overlay2/layerdb/sha256");
       const records = [...Deno.readDirSync(layerdb)];
       assertEquals(records.length, 1);
-      assertEquals((await Deno.readTextFile(join(layerdb, records[0].name, "cache-id"))).trim(), cacheId);
+      assertEquals(
+        (await Deno.readTextFile(join(layerdb, records[0].name, "cache-id"))).trim(),
+        cacheId,
+      );
       const repositories = JSON.parse(
         await Deno.readTextFile(join(daemon.paths.dataRoot, "image/overlay2/repositories.json")),
       );

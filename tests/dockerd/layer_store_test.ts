@@ -14,7 +14,12 @@ import { isMountPoint } from "../../lib/linux/mountinfo.ts";
 import { missingOverlay, missingRoot, missingTool, requirements } from "../helpers/requirements.ts";
 import { unmountBelow } from "../helpers/dockerd.ts";
 
-const ignore = requirements("dockerd layer store", missingRoot(), missingOverlay(), missingTool("tar"));
+const ignore = requirements(
+  "dockerd layer store",
+  missingRoot(),
+  missingOverlay(),
+  missingTool("tar"),
+);
 
 async function sha256File(path: string): Promise<string> {
   return `sha256:${createHash("sha256").update(await Deno.readFile(path)).digest("hex")}`;
@@ -94,7 +99,11 @@ Deno.test({
         if (format !== "ustar") files[longName] = "long\n";
         const tarPath = await makeTar(base, format, files, format);
         const layer = await register(store, tarPath);
-        assertEquals(layer.diffId, await sha256File(tarPath), `${format}: diffID is the tar's sha256`);
+        assertEquals(
+          layer.diffId,
+          await sha256File(tarPath),
+          `${format}: diffID is the tar's sha256`,
+        );
         const { stream, size } = await store.tarStream(layer.chainId);
         const rebuilt = await readAll(stream);
         const original = await Deno.readFile(tarPath);
@@ -129,7 +138,11 @@ Deno.test({
       const store = await openStore(base);
       const home = join(base, "overlay2");
       const bottom = await register(store, await makeTar(base, "bottom", { "etc/os": "mini\n" }));
-      const top = await register(store, await makeTar(base, "top", { "app/run": "go\n" }), bottom.chainId);
+      const top = await register(
+        store,
+        await makeTar(base, "top", { "app/run": "go\n" }),
+        bottom.chainId,
+      );
 
       assertEquals(bottom.chainId, bottom.diffId, "a base layer's chainID is its diffID");
       assertEquals(top.chainId, createChainId(bottom.chainId, top.diffId));
@@ -148,12 +161,23 @@ Deno.test({
         assert((await Deno.stat(join(record, "tar-split.json.gz"))).isFile);
       }
       const bottomLink = (await Deno.readTextFile(join(home, bottom.cacheId, "link"))).trim();
-      assertEquals((await Deno.readTextFile(join(home, top.cacheId, "lower"))).trim(), `l/${bottomLink}`);
-      await assertRejects(() => Deno.stat(join(home, bottom.cacheId, "lower")), Deno.errors.NotFound);
-      assert((await Deno.stat(join(home, top.cacheId, "work"))).isDirectory, "a child has work/");
-      assert((await Deno.stat(join(home, bottom.cacheId, "committed"))).isFile, "a parent is committed");
       assertEquals(
-        (await Deno.readTextFile(join(base, "image/overlay2/layerdb/sha256", top.chainId.slice(7), "parent")))
+        (await Deno.readTextFile(join(home, top.cacheId, "lower"))).trim(),
+        `l/${bottomLink}`,
+      );
+      await assertRejects(
+        () => Deno.stat(join(home, bottom.cacheId, "lower")),
+        Deno.errors.NotFound,
+      );
+      assert((await Deno.stat(join(home, top.cacheId, "work"))).isDirectory, "a child has work/");
+      assert(
+        (await Deno.stat(join(home, bottom.cacheId, "committed"))).isFile,
+        "a parent is committed",
+      );
+      assertEquals(
+        (await Deno.readTextFile(
+          join(base, "image/overlay2/layerdb/sha256", top.chainId.slice(7), "parent"),
+        ))
           .trim(),
         bottom.chainId,
       );
@@ -162,14 +186,19 @@ Deno.test({
 });
 
 Deno.test({
-  name: "container layer: -init with mount points, merged view, writes land in UpperDir, clean removal",
+  name:
+    "container layer: -init with mount points, merged view, writes land in UpperDir, clean removal",
   ignore,
   async fn() {
     await withTempDir(async (base) => {
       const store = await openStore(base);
       const image = await register(
         store,
-        await makeTar(base, "img", { "bin/sh": "shell", "etc/hosts": "image hosts\n", "proc/": null }),
+        await makeTar(base, "img", {
+          "bin/sh": "shell",
+          "etc/hosts": "image hosts\n",
+          "proc/": null,
+        }),
       );
       const record = await store.createContainerLayer("c1", image.chainId);
       assertEquals(record.initId, `${record.mountId}-init`);
@@ -179,37 +208,62 @@ Deno.test({
       assertEquals(await Deno.readTextFile(join(mounts, "parent")), image.chainId);
 
       const initDiff = join(base, "overlay2", record.initId, "diff");
-      for (const file of [".dockerenv", "etc/resolv.conf", "etc/hosts", "etc/hostname", "dev/console"]) {
+      for (
+        const file of [".dockerenv", "etc/resolv.conf", "etc/hosts", "etc/hostname", "dev/console"]
+      ) {
         assert((await Deno.lstat(join(initDiff, file))).isFile, `init layer has /${file}`);
       }
       for (const dir of ["dev/pts", "dev/shm", "sys"]) {
         assert((await Deno.lstat(join(initDiff, dir))).isDirectory, `init layer has /${dir}`);
       }
       assertEquals(await Deno.readLink(join(initDiff, "etc/mtab")), "/proc/mounts");
-      await assertRejects(() => Deno.lstat(join(initDiff, "proc")), Deno.errors.NotFound, undefined);
+      await assertRejects(
+        () => Deno.lstat(join(initDiff, "proc")),
+        Deno.errors.NotFound,
+        undefined,
+      );
 
       const mounted = await store.mountContainerLayer("c1");
       const data = mounted.graphDriver;
       assertEquals(mounted.mergedDir, data.MergedDir);
       assertEquals(
         data.LowerDir,
-        `${join(base, "overlay2", record.initId, "diff")}:${join(base, "overlay2", image.cacheId, "diff")}`,
+        `${join(base, "overlay2", record.initId, "diff")}:${
+          join(base, "overlay2", image.cacheId, "diff")
+        }`,
       );
       assertEquals(data.UpperDir, join(base, "overlay2", record.mountId, "diff"));
       assert(isMountPoint(data.MergedDir), "merged is mounted");
       assertEquals(await Deno.readTextFile(join(data.MergedDir, "bin/sh")), "shell");
-      assertEquals(await Deno.readTextFile(join(data.MergedDir, "etc/hosts")), "", "the init layer's empty hosts");
+      assertEquals(
+        await Deno.readTextFile(join(data.MergedDir, "etc/hosts")),
+        "",
+        "the init layer's empty hosts",
+      );
       assert((await Deno.stat(join(data.MergedDir, ".dockerenv"))).isFile);
       await Deno.writeTextFile(join(data.MergedDir, "written.txt"), "from the container");
-      assertEquals(await Deno.readTextFile(join(data.UpperDir, "written.txt")), "from the container");
+      assertEquals(
+        await Deno.readTextFile(join(data.UpperDir, "written.txt")),
+        "from the container",
+      );
       assert(await store.containerLayerSize("c1") >= "from the container".length);
 
       await store.unmountContainerLayer("c1");
       assert(!isMountPoint(data.MergedDir), "unmounted");
-      assertEquals(store.referenceCount(image.chainId), 2, "the image's caller and the container hold it");
+      assertEquals(
+        store.referenceCount(image.chainId),
+        2,
+        "the image's caller and the container hold it",
+      );
       await store.removeContainerLayer("c1");
-      await assertRejects(() => Deno.stat(join(base, "overlay2", record.mountId)), Deno.errors.NotFound);
-      await assertRejects(() => Deno.stat(join(base, "overlay2", record.initId)), Deno.errors.NotFound);
+      await assertRejects(
+        () => Deno.stat(join(base, "overlay2", record.mountId)),
+        Deno.errors.NotFound,
+      );
+      await assertRejects(
+        () => Deno.stat(join(base, "overlay2", record.initId)),
+        Deno.errors.NotFound,
+      );
       await assertRejects(() => Deno.stat(mounts), Deno.errors.NotFound);
       assertEquals(store.referenceCount(image.chainId), 1);
     });
@@ -229,7 +283,11 @@ Deno.test({
       assertEquals(second.cacheId, first.cacheId, "the second copy was discarded");
       const directories = [...Deno.readDirSync(join(base, "overlay2"))].map((entry) => entry.name);
       assertEquals(directories.sort(), ["l", first.cacheId].sort(), "only one layer dir on disk");
-      const child = await register(store, await makeTar(base, "child", { "app": "a" }), first.chainId);
+      const child = await register(
+        store,
+        await makeTar(base, "child", { "app": "a" }),
+        first.chainId,
+      );
       assertEquals(store.referenceCount(first.chainId), 3, "two callers and the child");
 
       // A restart rebuilds child references; callers' references are gone with the process.
@@ -246,7 +304,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "deep chains mount with relative l/ lowerdirs once absolute paths exceed a page; depth is capped",
+  name:
+    "deep chains mount with relative l/ lowerdirs once absolute paths exceed a page; depth is capped",
   ignore,
   async fn() {
     await withTempDir(async (base) => {
@@ -265,7 +324,10 @@ Deno.test({
       const lowers = await store.driver.lowerDirs(store.get(parent!)!.cacheId);
       assertEquals(lowers.length, MAX_IMAGE_LAYERS - 1);
       const absoluteLength = lowers.join(":").length;
-      assert(absoluteLength > 4096, `absolute lowerdirs take ${absoluteLength} bytes, more than a page`);
+      assert(
+        absoluteLength > 4096,
+        `absolute lowerdirs take ${absoluteLength} bytes, more than a page`,
+      );
 
       await store.createContainerLayer("deep", parent);
       const mounted = await store.mountContainerLayer("deep");

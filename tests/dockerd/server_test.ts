@@ -5,7 +5,13 @@
 // daemon.json parsing rules.
 
 import { join } from "node:path";
-import { assert, assertEquals, assertMatch, assertStringIncludes, assertThrows } from "../helpers/assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertStringIncludes,
+  assertThrows,
+} from "../helpers/assert.ts";
 import { EngineRouter, stripVersion } from "../../lib/dockerd/server/router.ts";
 import { EngineServer } from "../../lib/dockerd/server/http_server.ts";
 import { badParameter, notFoundError } from "../../lib/dockerd/server/errors.ts";
@@ -25,7 +31,11 @@ async function withServer(
   const socket = join(dir, "api.sock");
   const router = new EngineRouter();
   setup(router);
-  const server = new EngineServer(router, { socketPath: socket, serverVersion: "test", log: () => quiet });
+  const server = new EngineServer(router, {
+    socketPath: socket,
+    serverVersion: "test",
+    log: () => quiet,
+  });
   await server.listen();
   const client = Deno.createHttpClient({ proxy: { transport: "unix", path: socket } });
   try {
@@ -74,7 +84,10 @@ async function rawExchange(
 Deno.test("routes answer with and without the version prefix; static paths win over patterns", async () => {
   await withServer((router) => {
     router.get("/images/json", () => ["list"]);
-    router.get("/images/{name:.*}/json", (request) => ({ name: request.param("name"), version: request.apiVersion }));
+    router.get(
+      "/images/{name:.*}/json",
+      (request) => ({ name: request.param("name"), version: request.apiVersion }),
+    );
     router.get("/containers/{id}/json", (request) => ({ id: request.param("id") }));
   }, async (_socket, client) => {
     const get = async (path: string) => {
@@ -118,9 +131,15 @@ Deno.test("errors become {message} with their status; bad JSON is a 400 and the 
       const response = await fetch(`http://api.moby.localhost${path}`, { method, body, client });
       return { status: response.status, text: await response.text() };
     };
-    assertEquals(await call("GET", "/missing"), { status: 404, text: '{"message":"No such image: x:latest"}\n' });
+    assertEquals(await call("GET", "/missing"), {
+      status: 404,
+      text: '{"message":"No such image: x:latest"}\n',
+    });
     assertEquals((await call("GET", "/bad")).status, 400);
-    assertEquals(await call("GET", "/crash"), { status: 500, text: '{"message":"internal trouble"}\n' });
+    assertEquals(await call("GET", "/crash"), {
+      status: 500,
+      text: '{"message":"internal trouble"}\n',
+    });
     assertEquals(await call("GET", "/none"), { status: 204, text: "" });
     const malformed = await call("POST", "/echo", '{"Image": ');
     assertEquals(malformed.status, 400);
@@ -130,7 +149,10 @@ Deno.test("errors become {message} with their status; bad JSON is a 400 and the 
     assertStringIncludes(huge.text, "limit");
     const garbage = new TextDecoder().decode(await rawExchange(socket, "THIS IS NOT HTTP\r\n\r\n"));
     assertMatch(garbage, /^HTTP\/1\.1 400/);
-    assertEquals(await call("POST", "/echo", '{"ok": true}'), { status: 200, text: '{"ok":true}\n' });
+    assertEquals(await call("POST", "/echo", '{"ok": true}'), {
+      status: 200,
+      text: '{"ok":true}\n',
+    });
     assertEquals((await call("DELETE", "/missing")).status, 405);
   });
 });
@@ -138,7 +160,9 @@ Deno.test("errors become {message} with their status; bad JSON is a 400 and the 
 Deno.test("hijack answers 101 UPGRADED and carries stdin in, framed stdout/stderr out", async () => {
   await withServer((router) => {
     router.post("/containers/{id}/attach", async (request) => {
-      if (request.param("id") !== "c1") throw notFoundError("No such container: " + request.param("id"));
+      if (request.param("id") !== "c1") {
+        throw notFoundError("No such container: " + request.param("id"));
+      }
       const stream = request.hijack();
       const received: Uint8Array[] = [];
       for await (const chunk of stream.input) received.push(chunk);
@@ -163,7 +187,11 @@ Deno.test("hijack answers 101 UPGRADED and carries stdin in, framed stdout/stder
     assertMatch(head, /^HTTP\/1\.1 101 UPGRADED\r\n/);
     assertStringIncludes(head, "Content-Type: application/vnd.docker.raw-stream");
     assertStringIncludes(head, "Upgrade: tcp");
-    const frames = [...parseFrames(bytes.subarray(new TextEncoder().encode(text.slice(0, headerEnd + 4)).byteLength))];
+    const frames = [
+      ...parseFrames(
+        bytes.subarray(new TextEncoder().encode(text.slice(0, headerEnd + 4)).byteLength),
+      ),
+    ];
     assertEquals(frames.map((frame) => [frame.stream, new TextDecoder().decode(frame.payload)]), [
       [1, "out:hello world"],
       [2, "err\n"],
@@ -176,7 +204,18 @@ Deno.test("hijack answers 101 UPGRADED and carries stdin in, framed stdout/stder
     assertMatch(notFound, /^HTTP\/1\.1 404 Not Found\r\n/);
     assertStringIncludes(notFound, '{"message":"No such container: zz"}');
   });
-  assertEquals([...frameChunk(StreamType.stderr, new Uint8Array([65, 66]))], [2, 0, 0, 0, 0, 0, 0, 2, 65, 66]);
+  assertEquals([...frameChunk(StreamType.stderr, new Uint8Array([65, 66]))], [
+    2,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    2,
+    65,
+    66,
+  ]);
 });
 
 Deno.test("a stream's headers go out before its body (what /containers/ID/wait needs)", async () => {
@@ -189,10 +228,13 @@ Deno.test("a stream's headers go out before its body (what /containers/ID/wait n
       await out.end();
     });
   }, async (_socket, client) => {
-    const response = await fetch("http://api.moby.localhost/v1.41/containers/x/wait?condition=next-exit", {
-      method: "POST",
-      client,
-    });
+    const response = await fetch(
+      "http://api.moby.localhost/v1.41/containers/x/wait?condition=next-exit",
+      {
+        method: "POST",
+        client,
+      },
+    );
     // fetch resolved: the status line and headers arrived while the body is held back.
     assertEquals(response.status, 200);
     release.resolve();
@@ -209,7 +251,10 @@ Deno.test("progress lines are byte-identical to dockerd's (from the wire traces)
     progressBar(38912, 1982340),
     "[>                                                  ]  38.91kB/1.982MB",
   );
-  assertEquals(progressBar(1996800, 1982340), "[==================================================>]  1.997MB");
+  assertEquals(
+    progressBar(1996800, 1982340),
+    "[==================================================>]  1.997MB",
+  );
   assertEquals(humanSize(1000), "1kB");
   assertEquals(humanSize(1982340), "1.982MB");
   assertEquals(
@@ -265,14 +310,20 @@ Deno.test("daemon.json: unknown keys, invalid JSON (line and column), conflicts 
     "unable to configure the Docker daemon with file /etc/d.json: " +
       "the following directives don't match any configuration option: foo, bar",
   );
-  const invalid = assertThrows(() => parseConfigText("/etc/d.json", '{\n  "debug": true,\n  oops\n}'), ConfigError);
+  const invalid = assertThrows(
+    () => parseConfigText("/etc/d.json", '{\n  "debug": true,\n  oops\n}'),
+    ConfigError,
+  );
   assertStringIncludes(invalid.message, "invalid JSON at line 3, column 3");
 
   const dir = await Deno.makeTempDir();
   try {
     const file = join(dir, "daemon.json");
     await Deno.writeTextFile(file, '{"data-root": "/from/file", "live-restore": true}');
-    const conflict = await loadDockerdConfig({ configFile: file, flags: { "data-root": "/from/flag" } })
+    const conflict = await loadDockerdConfig({
+      configFile: file,
+      flags: { "data-root": "/from/flag" },
+    })
       .then(() => undefined, (error) => error);
     assert(conflict instanceof ConfigError);
     assertStringIncludes(
@@ -281,20 +332,40 @@ Deno.test("daemon.json: unknown keys, invalid JSON (line and column), conflicts 
         "data-root: (from flag: /from/flag, from file: /from/file)",
     );
     const config = await loadDockerdConfig({ configFile: file, flags: { debug: true } });
-    assertEquals([config.dataRoot, config.liveRestore, config.debug, config.logLevel], ["/from/file", true, true, "debug"]);
+    assertEquals([config.dataRoot, config.liveRestore, config.debug, config.logLevel], [
+      "/from/file",
+      true,
+      true,
+      "debug",
+    ]);
 
     await Deno.writeTextFile(file, '{"storage-driver": "devicemapper"}');
-    const driver = await loadDockerdConfig({ configFile: file }).then(() => undefined, (error) => error);
+    const driver = await loadDockerdConfig({ configFile: file }).then(
+      () => undefined,
+      (error) => error,
+    );
     assertStringIncludes(String(driver?.message), 'storage-driver "devicemapper" is not supported');
     await Deno.writeTextFile(file, '{"log-level": "chatty"}');
-    const level = await loadDockerdConfig({ configFile: file }).then(() => undefined, (error) => error);
+    const level = await loadDockerdConfig({ configFile: file }).then(
+      () => undefined,
+      (error) => error,
+    );
     assertStringIncludes(String(level?.message), "invalid logging level: chatty");
     await Deno.writeTextFile(file, '{"live-restore": "yes"}');
-    const type = await loadDockerdConfig({ configFile: file }).then(() => undefined, (error) => error);
+    const type = await loadDockerdConfig({ configFile: file }).then(
+      () => undefined,
+      (error) => error,
+    );
     assertStringIncludes(String(type?.message), "invalid value for live-restore");
     // A missing default file is fine; a missing explicit one is not.
-    assertEquals((await loadDockerdConfig({ configFile: join(dir, "absent.json") })).configFile, "");
-    const explicit = await loadDockerdConfig({ configFile: join(dir, "absent.json"), configFileExplicit: true })
+    assertEquals(
+      (await loadDockerdConfig({ configFile: join(dir, "absent.json") })).configFile,
+      "",
+    );
+    const explicit = await loadDockerdConfig({
+      configFile: join(dir, "absent.json"),
+      configFileExplicit: true,
+    })
       .then(() => undefined, (error) => error);
     assertStringIncludes(String(explicit?.message), "no such file or directory");
   } finally {

@@ -222,7 +222,7 @@ export class TestDockerd {
     while (Date.now() < deadline) {
       if (exited) throw new Error(`mini-dockerd exited during start-up:\n${this.#log}`);
       try {
-        const response = await this.api("GET", "/_ping");
+        const response = await this.api("GET", "/_ping", undefined, {}, AbortSignal.timeout(2000));
         await response.body?.cancel();
         if (response.ok) return;
       } catch { /* not yet */ }
@@ -237,6 +237,7 @@ export class TestDockerd {
     path: string,
     body?: BodyInit | Record<string, unknown> | unknown[],
     headers: Record<string, string> = {},
+    signal?: AbortSignal,
   ): Promise<Response> {
     this.#http ??= Deno.createHttpClient({ proxy: { transport: "unix", path: this.paths.socket } });
     const isJson = body !== undefined && typeof body === "object" &&
@@ -248,6 +249,7 @@ export class TestDockerd {
       body: isJson ? JSON.stringify(body) : body as BodyInit | undefined,
       headers: isJson ? { "Content-Type": "application/json", ...headers } : headers,
       client: this.#http,
+      signal,
     });
   }
 

@@ -9,7 +9,7 @@
 // Mirrors moby's client package (client.go, ping.go, request.go, hijack.go, errors.go).
 
 import http from "node:http";
-import type { Socket } from "node:net";
+import net, { type Socket } from "node:net";
 import { Buffer } from "node:buffer";
 
 /** The newest API version mini-docker speaks; lower daemons are followed down. */
@@ -111,23 +111,29 @@ export async function readBody(message: http.IncomingMessage): Promise<Uint8Arra
   return Buffer.concat(chunks);
 }
 
-/** Turns an error response into a DaemonError, the way moby's client reads it. */
-async function daemonError(response: EngineResponse, route: string): Promise<DaemonError> {
-  const text = new TextDecoder().decode(await readBody(response.body)).trim();
+/** Builds a DaemonError from an error answer's body, the way moby's client reads it. */
+function daemonErrorFromText(status: number, contentType: string, body: string, route: string): DaemonError {
+  const text = body.trim();
   if (text === "") {
     return new DaemonError(
-      response.status,
-      `request returned ${http.STATUS_CODES[response.status] ?? response.status} for API route and version ${route}, check if the server supports the requested API version`,
+      status,
+      `request returned ${http.STATUS_CODES[status] ?? status} for API route and version ${route}, check if the server supports the requested API version`,
     );
   }
   let message = text;
-  if (String(response.headers["content-type"] ?? "").includes("json")) {
+  if (contentType.includes("json")) {
     try {
       const parsed = JSON.parse(text);
       if (typeof parsed?.message === "string") message = parsed.message.trim();
     } catch { /* not JSON after all: keep the text */ }
   }
-  return new DaemonError(response.status, message);
+  return new DaemonError(status, message);
+}
+
+/** Turns an error response into a DaemonError. */
+async function daemonError(response: EngineResponse, route: string): Promise<DaemonError> {
+  const body = new TextDecoder().decode(await readBody(response.body));
+  return daemonErrorFromText(response.status, String(response.headers["content-type"] ?? ""), body, route);
 }
 
 /** A client for one daemon. */
@@ -268,47 +274,90 @@ export class EngineClient {
   /**
    * Hijacks a connection (attach, exec start): sends `Connection: Upgrade`, expects
    * `101`, and returns the raw socket. A non-101 answer is an error.
+   *
+   * Like docker's client this writes the request by hand on a fresh connection, in a
+   * single write (headers and body together), and reads the status line and headers
+   * itself: after the 101 the connection is no longer HTTP, and whatever bytes follow
+   * the headers already belong to the container's stream.
    */
   async hijack(path: string, options: RequestOptions = {}): Promise<HijackedConnection> {
     await this.negotiate();
     const route = `/v${this.apiVersion}${path}${buildQuery(options.query)}`;
+    const payload = options.json !== undefined
+      ? new TextEncoder().encode(JSON.stringify(options.json))
+      : new Uint8Array();
     const headers: Record<string, string> = {
+      Host: this.endpoint.kind === "unix" ? "api.moby.localhost" : `${this.endpoint.host}:${this.endpoint.port}`,
+      "User-Agent": USER_AGENT,
+      "Content-Length": String(payload.length),
       Connection: "Upgrade",
+      "Content-Type": options.json !== undefined ? "application/json" : "text/plain",
       Upgrade: "tcp",
       ...options.headers,
     };
-    let payload = new Uint8Array();
-    if (options.json !== undefined) {
-      payload = new TextEncoder().encode(JSON.stringify(options.json));
-      headers["Content-Type"] = "application/json";
-    } else {
-      headers["Content-Type"] = "text/plain";
-    }
-    headers["Content-Length"] = String(payload.length);
+    const head = `POST ${route} HTTP/1.1\r\n` +
+      Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join("") + "\r\n";
+    const request = Buffer.concat([Buffer.from(head, "latin1"), payload]);
     this.debugLog?.(`> POST ${route} (upgrade)`);
+    const socket = this.endpoint.kind === "unix"
+      ? net.createConnection({ path: this.endpoint.path })
+      : net.createConnection({ host: this.endpoint.host, port: this.endpoint.port });
     return await new Promise((resolve, reject) => {
-      // A fresh connection: an upgraded socket must not go back to the keep-alive pool.
-      const requestOptions = this.#requestOptions("POST", route, headers);
-      delete requestOptions.agent;
-      requestOptions.agent = false;
-      const request = http.request(requestOptions);
-      request.on("upgrade", (_response, socket: Socket, head: Uint8Array) => {
-        this.debugLog?.(`< 101 POST ${route}`);
+      let received = Buffer.alloc(0);
+      const fail = (error: unknown) => {
+        socket.destroy();
+        reject(this.#connectionError(error));
+      };
+      const onData = (chunk: Uint8Array) => {
+        received = Buffer.concat([received, chunk]);
+        const end = received.indexOf("\r\n\r\n");
+        if (end === -1) return;
+        socket.off("data", onData);
+        socket.off("error", fail);
+        socket.pause();
         socket.on("error", () => {});
-        resolve({ socket, head: new Uint8Array(head) });
-      });
-      request.on("response", async (response) => {
-        const wrapped = { status: response.statusCode ?? 0, headers: response.headers, body: response };
-        if (wrapped.status >= 400) reject(await daemonError(wrapped, route));
-        else {
-          response.resume();
-          reject(new Error(`unable to upgrade to tcp, received ${wrapped.status}`));
+        const lines = received.subarray(0, end).toString("latin1").split("\r\n");
+        const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(lines[0])?.[1] ?? 0);
+        const rest = new Uint8Array(received.subarray(end + 4));
+        this.debugLog?.(`< ${status} POST ${route}`);
+        if (status === 101) {
+          resolve({ socket, head: rest });
+          return;
         }
-      });
-      request.on("error", (error) => reject(this.#connectionError(error)));
-      request.end(payload);
+        const responseHeaders = Object.fromEntries(lines.slice(1).map((line) => {
+          const colon = line.indexOf(":");
+          return [line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim()];
+        }));
+        readRawBody(socket, rest, Number(responseHeaders["content-length"] ?? -1)).then((body) => {
+          socket.destroy();
+          if (status >= 400) {
+            reject(daemonErrorFromText(status, String(responseHeaders["content-type"] ?? ""), body, route));
+          } else {
+            reject(new Error(`unable to upgrade to tcp, received ${status}`));
+          }
+        });
+      };
+      socket.on("data", onData);
+      socket.on("error", fail);
+      socket.on("connect", () => socket.write(request));
     });
   }
+}
+
+/** Reads a non-upgraded answer's body off a raw socket (Content-Length, else until close). */
+function readRawBody(socket: Socket, already: Uint8Array, length: number): Promise<string> {
+  return new Promise((resolve) => {
+    let body = Buffer.from(already);
+    const done = () => resolve(body.toString("utf8"));
+    if (length >= 0 && body.length >= length) return done();
+    socket.on("data", (chunk: Uint8Array) => {
+      body = Buffer.concat([body, chunk]);
+      if (length >= 0 && body.length >= length) done();
+    });
+    socket.on("end", done);
+    socket.on("close", done);
+    socket.resume();
+  });
 }
 
 /** Compares dotted version numbers ("1.41" vs "1.24"). */

@@ -42,7 +42,7 @@ export class ContainerService implements ContainerDirectory {
   /** True from the start of daemon shutdown: exits then never trigger restart policies. */
   shuttingDown = false;
   /** Per-container work in flight (exit handling, restarts) that shutdown waits for. */
-  readonly #background = new Set<Promise<unknown>>();
+  readonly #background = new Map<Promise<unknown>, string>();
 
   constructor(
     readonly daemon: Daemon,
@@ -75,13 +75,16 @@ export class ContainerService implements ContainerDirectory {
     const running = work().catch((error) =>
       this.log.error(what, { error: error instanceof Error ? error.message : String(error) })
     );
-    this.#background.add(running);
+    this.#background.set(running, what);
     running.finally(() => this.#background.delete(running));
   }
 
   /** Waits for the background work in flight now. */
   async settle(): Promise<void> {
-    while (this.#background.size > 0) await Promise.all([...this.#background]);
+    while (this.#background.size > 0) {
+      this.log.debug("waiting for background work", { work: [...this.#background.values()].join(",") });
+      await Promise.all([...this.#background.keys()]);
+    }
   }
 
   /** ContainerDirectory: what images, `info` and `system df` see of the containers. */

@@ -13,6 +13,9 @@ import { DOCKERD_VERSION } from "../daemon.ts";
 import type { Daemon } from "../daemon.ts";
 import type { Credentials } from "../../registry/credentials.ts";
 import { Resolver } from "../../registry/resolver.ts";
+import { registryEndpoint } from "../../registry/hosts.ts";
+import { RegistryError } from "../../registry/errors.ts";
+import { EngineError } from "../server/errors.ts";
 import { parseImageReference } from "../image/reference_store.ts";
 import { badParameter } from "../server/errors.ts";
 import type { EngineRequest } from "../server/context.ts";
@@ -43,4 +46,61 @@ export function resolverFor(daemon: Daemon, request: EngineRequest, name: string
     credentials: credentials ? () => credentials : undefined,
     userAgent: `docker/${DOCKERD_VERSION} (mini-dockerd)`,
   });
+}
+
+/** The body of `POST /auth` (what `docker login` sends). */
+export interface AuthConfig {
+  username?: string;
+  password?: string;
+  serveraddress?: string;
+  identitytoken?: string;
+}
+
+/**
+ * `POST /auth`: checks the credentials against the registry's `/v2/` (following its
+ * Basic or Bearer challenge), as dockerd's registry service does for `docker login`.
+ */
+export async function checkLogin(
+  daemon: Daemon,
+  auth: AuthConfig,
+): Promise<{ IdentityToken: string; Status: string }> {
+  const address = (auth.serveraddress ?? "").replace(/^https?:\/\//, "").replace(/\/.*$/, "");
+  if (address === "" || address === "index.docker.io" || address === "docker.io") {
+    throw new EngineError(
+      500,
+      "mini-dockerd cannot reach Docker Hub: log in to a registry given by host[:port]",
+    );
+  }
+  const credentials = {
+    username: auth.username ?? "",
+    password: auth.password ?? auth.identitytoken ?? "",
+  };
+  const resolver = new Resolver({
+    plainHttp: daemon.config.insecureRegistries.includes(address),
+    credentials: () => credentials,
+    userAgent: `docker/${DOCKERD_VERSION} (mini-dockerd)`,
+  });
+  const endpoint = registryEndpoint(address, {
+    plainHttp: daemon.config.insecureRegistries.includes(address),
+  });
+  const url = new URL(`${endpoint.scheme}://${endpoint.host}/v2/`);
+  try {
+    const response = await resolver.http.send({
+      method: "GET",
+      url,
+      endpoint,
+      scopes: [],
+      idempotent: true,
+      operation: { action: "logging in", repository: address, host: address, access: "pull" },
+    });
+    await response.body?.cancel();
+  } catch (error) {
+    if (
+      error instanceof RegistryError && (error.kind === "unauthorized" || error.kind === "denied")
+    ) {
+      throw new EngineError(401, `login attempt to ${url} failed with status: 401 Unauthorized`);
+    }
+    throw new EngineError(500, error instanceof Error ? error.message : String(error));
+  }
+  return { IdentityToken: "", Status: "Login Succeeded" };
 }

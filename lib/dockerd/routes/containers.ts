@@ -240,7 +240,9 @@ export const containersModule: EngineModule = {
     const state = running.get(daemon);
     if (!state) return;
     await shutdownContainers(state.service, liveRestore, daemon.config.shutdownTimeout);
+    daemon.log.debug("containers stopped");
     await state.monitor.stop();
+    daemon.log.debug("monitor stopped");
     state.service.containerd.close();
     running.delete(daemon);
   },

@@ -11,6 +11,7 @@ import type { Daemon } from "../daemon.ts";
 import { DOCKERD_VERSION } from "../daemon.ts";
 import { API_VERSION, type EngineRouter, MIN_API_VERSION } from "../server/router.ts";
 import type { EngineModule } from "../types.ts";
+import { type AuthConfig, checkLogin } from "../distribution/registry_options.ts";
 
 /** Which cgroup hierarchy the host uses: "2" when /sys/fs/cgroup is cgroup2, else "1". */
 export function cgroupVersion(): "1" | "2" {
@@ -273,12 +274,7 @@ export const systemModule: EngineModule = {
     router.get("/version", () => versionDocument(daemon));
     router.get("/info", () => infoDocument(daemon));
     router.get("/system/df", () => diskUsage(daemon));
-    router.post("/auth", async (request) => {
-      // Credentials are checked by the registry at pull/push time; dockerd's /auth
-      // only logs in to confirm them. mini accepts them without contacting anything.
-      await request.json({});
-      return { IdentityToken: "", Status: "Login Succeeded" };
-    });
+    router.post("/auth", async (request) => checkLogin(daemon, await request.json<AuthConfig>()));
     router.get(
       "/_mini/routes",
       () => ({ routes: router.list(), notImplemented: router.listFallbacks() }),
