@@ -2,9 +2,11 @@
 // talks to mini-containerd (mini-ctr, mini-dockerd, the tests) goes through this
 // one transport, as every containerd client goes through containerd's Go client
 // and its gRPC connection.
+// Mirrors containerd's client/client.go (New: dialing the socket) and the namespace
+// header its gRPC interceptor adds (pkg/namespaces/grpc.go).
 
 import { ApiError, errorFromBody } from "./errors.ts";
-import { NAMESPACE_HEADER } from "./server.ts";
+import { NAMESPACE_HEADER } from "./services.ts";
 
 /** Per-call options. */
 export interface CallOptions {

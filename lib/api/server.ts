@@ -7,9 +7,10 @@
 
 import { ApiError, type ErrorBody, invalidArgument } from "./errors.ts";
 import { validateIdentifier } from "./identifiers.ts";
+import { NAMESPACE_HEADER } from "./services.ts";
 
-/** The header that carries the namespace, exactly as containerd's gRPC metadata. */
-export const NAMESPACE_HEADER = "containerd-namespace";
+// Re-exported: the header is part of the contract (services.ts), and the server reads it.
+export { NAMESPACE_HEADER };
 
 /** Largest JSON request body accepted (containerd's gRPC default is 16 MiB). */
 export const MAX_JSON_BODY_BYTES = 4 * 1024 * 1024;

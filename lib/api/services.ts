@@ -16,3 +16,6 @@ export const SNAPSHOTS_SERVICE = "containerd.services.snapshots.v1.Snapshots";
 export const TASKS_SERVICE = "containerd.services.tasks.v1.Tasks";
 export const VERSION_SERVICE = "containerd.services.version.v1.Version";
 export const GC_SERVICE = "mini.services.gc.v1.GarbageCollector";
+
+/** The header that carries the namespace, exactly as containerd's gRPC metadata. */
+export const NAMESPACE_HEADER = "containerd-namespace";

@@ -11,6 +11,7 @@
 // extraction is a tight loop and a blocking call costs far less than a promise per file.
 
 import { check, LinuxError } from "../linux/errors.ts";
+import { makeDevice, OpenFlags } from "../linux/files.ts";
 import { cString, lastErrno } from "../linux/libc.ts";
 
 const symbols = {
@@ -67,19 +68,8 @@ export function hasErrno(error: unknown, errno: number): boolean {
   return error instanceof LinuxError && error.errno === errno;
 }
 
-// open(2) flags. O_DIRECTORY and O_NOFOLLOW differ between x86_64 and arm64.
-const isArm64 = Deno.build.arch === "aarch64";
-export const OpenFlags = {
-  RDONLY: 0,
-  WRONLY: 1,
-  CREAT: 0o100,
-  EXCL: 0o200,
-  TRUNC: 0o1000,
-  DIRECTORY: isArm64 ? 0o40000 : 0o200000,
-  NOFOLLOW: isArm64 ? 0o100000 : 0o400000,
-  CLOEXEC: 0o2000000,
-  PATH: 0o10000000,
-} as const;
+/** open(2) flags: the runtime's, from lib/linux (they differ between x86_64 and arm64). */
+export { OpenFlags };
 
 /** *at() flags. */
 export const AtFlags = {
@@ -171,12 +161,7 @@ export function mkdirAt(dirFd: number, name: string, mode: number): void {
 }
 
 /** glibc's makedev(): the dev_t encoding of a device's major and minor numbers. */
-export function makeDevice(major: number, minor: number): bigint {
-  const ma = BigInt(major);
-  const mi = BigInt(minor);
-  return ((ma & 0xfffff000n) << 32n) | ((ma & 0xfffn) << 8n) | ((mi & 0xffffff00n) << 12n) |
-    (mi & 0xffn);
-}
+export { makeDevice };
 
 /** mknodat(2): device nodes and FIFOs. `mode` includes the file type bits. */
 export function mknodAt(dirFd: number, name: string, mode: number, device: bigint): void {

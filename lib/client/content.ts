@@ -4,7 +4,7 @@
 // containerd's `core/content/proxy` (the content store seen through the API).
 
 import type { UnixTransport } from "../api/client.ts";
-import { CONTENT_SERVICE, GC_SERVICE } from "../api/services.ts";
+import { CONTENT_SERVICE, GC_SERVICE, NAMESPACE_HEADER } from "../api/services.ts";
 import { DEFAULT_READ_ALL_LIMIT, readWholeBlob } from "../content/namespaced_content.ts";
 import type {
   ContentApi,
@@ -17,7 +17,6 @@ import type {
 } from "../content/types.ts";
 import type { GcReport } from "../gc/types.ts";
 import { LEASE_HEADER } from "../leases/types.ts";
-import { NAMESPACE_HEADER } from "../api/server.ts";
 import { streamUpload } from "./stream_upload.ts";
 import type { Labels } from "../metadata/db.ts";
 

@@ -28,19 +28,37 @@ export class EventsClient {
     signal?: AbortSignal,
   ): Promise<AsyncIterableIterator<Envelope>> {
     const stream = await this.transport.callForStream(route("Subscribe"), { filters }, { signal });
-    return parseEnvelopes(stream);
+    return parseEnvelopes(stream, signal);
   }
 }
 
-/** Splits an NDJSON byte stream into envelopes. */
+/**
+ * Splits an NDJSON byte stream into envelopes. An abort cancels the stream explicitly,
+ * which ends a pending read at once (relying on fetch's abort alone can leave it
+ * waiting for the next event), and leaving the loop hangs up on the daemon.
+ */
 async function* parseEnvelopes(
   stream: ReadableStream<Uint8Array>,
+  signal?: AbortSignal,
 ): AsyncIterableIterator<Envelope> {
+  const reader = stream.getReader();
+  const hangUp = () => {
+    reader.cancel().catch(() => {});
+  };
+  signal?.addEventListener("abort", hangUp, { once: true });
   const decoder = new TextDecoder();
   let buffered = "";
   try {
-    for await (const chunk of stream) {
-      buffered += decoder.decode(chunk, { stream: true });
+    while (!signal?.aborted) {
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (error) {
+        if (signal?.aborted) return;
+        throw error;
+      }
+      if (chunk.done) return;
+      buffered += decoder.decode(chunk.value, { stream: true });
       let newline = buffered.indexOf("\n");
       while (newline >= 0) {
         const line = buffered.slice(0, newline);
@@ -49,8 +67,8 @@ async function* parseEnvelopes(
         newline = buffered.indexOf("\n");
       }
     }
-  } catch (error) {
-    // An aborted subscription ends the iteration quietly.
-    if (!(error instanceof DOMException && error.name === "AbortError")) throw error;
+  } finally {
+    signal?.removeEventListener("abort", hangUp);
+    hangUp();
   }
 }

@@ -1,5 +1,6 @@
 // What this teaches: command groups such as `mini-ctr images ls` dispatch on their
 // first argument, with aliases (`ls`/`list`, `rm`/`remove`/`delete`) as ctr has them.
+// Mirrors urfave/cli's `Subcommands` as containerd's cmd/ctr/commands/*/ declare them.
 
 import type { CtrCommand, CtrContext, CtrSubcommand } from "./types.ts";
 import { UsageError } from "./types.ts";

@@ -2,3 +2,4 @@
 export * from "./main.ts";
 export * from "./types.ts";
 export * from "./table.ts";
+export * from "./arguments.ts";

@@ -1,6 +1,8 @@
 // What this teaches: ctr prints its listings with Go's text/tabwriter (minwidth 1,
 // padding 1, space as pad character), so columns are as wide as their widest cell
 // plus one space. Matching that lets scripts written for ctr parse mini-ctr's output.
+// Mirrors the `tabwriter.NewWriter(os.Stdout, 1, 8, 1, ' ', 0)` listings of containerd's
+// cmd/ctr/commands (images/images.go, content/content.go, snapshots/snapshots.go).
 
 /** Formats rows under headers like ctr's tabwriter does. */
 export function formatTable(headers: string[], rows: string[][]): string {

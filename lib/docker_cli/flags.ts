@@ -65,14 +65,18 @@ function parseBool(text: string, spec: FlagSpec): boolean {
   if (["1", "t", "T", "true", "TRUE", "True"].includes(text)) return true;
   if (["0", "f", "F", "false", "FALSE", "False"].includes(text)) return false;
   throw new FlagError(
-    `invalid argument "${text}" for "${flagTitle(spec)}" flag: strconv.ParseBool: parsing "${text}": invalid syntax`,
+    `invalid argument "${text}" for "${
+      flagTitle(spec)
+    }" flag: strconv.ParseBool: parsing "${text}": invalid syntax`,
   );
 }
 
 function parseInt(text: string, spec: FlagSpec): number {
   if (!/^[+-]?(0x[0-9a-fA-F]+|0o?[0-7]+|0b[01]+|\d+)$/.test(text)) {
     throw new FlagError(
-      `invalid argument "${text}" for "${flagTitle(spec)}" flag: strconv.ParseInt: parsing "${text}": invalid syntax`,
+      `invalid argument "${text}" for "${
+        flagTitle(spec)
+      }" flag: strconv.ParseInt: parsing "${text}": invalid syntax`,
     );
   }
   return Number(text);
@@ -196,7 +200,11 @@ export function formatFlagHelp(specs: FlagSpec[]): string {
       !(Array.isArray(defaultValue) && defaultValue.length === 0)
     ) {
       description += ` (default ${
-        typeof defaultValue === "string" ? `"${defaultValue}"` : Array.isArray(defaultValue) ? `[${defaultValue.join(",")}]` : defaultValue
+        typeof defaultValue === "string"
+          ? `"${defaultValue}"`
+          : Array.isArray(defaultValue)
+          ? `[${defaultValue.join(",")}]`
+          : defaultValue
       })`;
     }
     return `${left[index].padEnd(width)}   ${description}`;

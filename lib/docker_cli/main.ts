@@ -10,8 +10,14 @@
 // by accident.)
 // Mirrors docker/cli's cmd/docker/docker.go, cli/cobra.go and cli/required.go.
 
-import { ConnectionError, DaemonError, DEFAULT_HOST, EngineClient, parseHost } from "./client/engine.ts";
-import { runCommand, createCommand, startCommand } from "./commands/container/run.ts";
+import {
+  ConnectionError,
+  DaemonError,
+  DEFAULT_HOST,
+  EngineClient,
+  parseHost,
+} from "./client/engine.ts";
+import { createCommand, runCommand, startCommand } from "./commands/container/run.ts";
 import { execCommand } from "./commands/container/exec.ts";
 import { logsCommand } from "./commands/container/logs.ts";
 import { psCommand } from "./commands/container/list.ts";
@@ -54,10 +60,21 @@ const PROGRAM = "mini-docker";
 /** Global flags (before the command). */
 const GLOBAL_FLAGS: FlagSpec[] = [
   { name: "config", kind: "string", description: "Location of client config files" },
-  { name: "context", short: "c", kind: "string", description: "Name of the context to use (only \"default\")" },
+  {
+    name: "context",
+    short: "c",
+    kind: "string",
+    description: 'Name of the context to use (only "default")',
+  },
   { name: "debug", short: "D", kind: "bool", description: "Enable debug mode" },
   { name: "host", short: "H", kind: "list", description: "Daemon socket to connect to" },
-  { name: "log-level", short: "l", kind: "string", defaultValue: "info", description: 'Set the logging level ("debug", "info", "warn", "error", "fatal")' },
+  {
+    name: "log-level",
+    short: "l",
+    kind: "string",
+    defaultValue: "info",
+    description: 'Set the logging level ("debug", "info", "warn", "error", "fatal")',
+  },
   { name: "version", short: "v", kind: "bool", description: "Print version information and quit" },
 ];
 
@@ -91,7 +108,12 @@ export const TOP_LEVEL_COMMANDS: CommandSpec[] = [
   loadCommand,
 ];
 
-function renamed(command: CommandSpec, name: string, usage: string, aliases: string[] = []): CommandSpec {
+function renamed(
+  command: CommandSpec,
+  name: string,
+  usage: string,
+  aliases: string[] = [],
+): CommandSpec {
   return { ...command, name, usage, aliases };
 }
 
@@ -222,7 +244,9 @@ function commandHelp(command: CommandSpec): string {
   if (command.aliases && command.aliases.length > 0) {
     lines.push("Aliases:", `  ${[command.name, ...command.aliases].join(", ")}`, "");
   }
-  if (command.flags.some((flag) => !flag.hidden)) lines.push("Options:", formatFlagHelp(command.flags), "");
+  if (command.flags.some((flag) => !flag.hidden)) {
+    lines.push("Options:", formatFlagHelp(command.flags), "");
+  }
   return lines.join("\n");
 }
 
@@ -235,9 +259,13 @@ function checkArgs(command: CommandSpec, path: string, count: number): void {
   let hint = "Run";
   if (maxArgs === 0 && count > 0) {
     message = `'${path}' accepts no arguments`;
-  } else if (minArgs !== undefined && maxArgs !== undefined && minArgs === maxArgs && count !== minArgs) {
+  } else if (
+    minArgs !== undefined && maxArgs !== undefined && minArgs === maxArgs && count !== minArgs
+  ) {
     message = `'${path}' requires ${minArgs} ${plural(minArgs)}`;
-  } else if (minArgs !== undefined && maxArgs !== undefined && (count < minArgs || count > maxArgs)) {
+  } else if (
+    minArgs !== undefined && maxArgs !== undefined && (count < minArgs || count > maxArgs)
+  ) {
     message = `'${path}' requires at least ${minArgs} and at most ${maxArgs} ${plural(maxArgs)}`;
   } else if (minArgs !== undefined && count < minArgs) {
     message = `'${path}' requires at least ${minArgs} ${plural(minArgs)}`;
@@ -254,7 +282,9 @@ function checkArgs(command: CommandSpec, path: string, count: number): void {
 }
 
 /** Finds a command from the words after the global flags. */
-function resolveCommand(words: string[]): { command: CommandSpec; path: string; rest: string[] } | string {
+function resolveCommand(
+  words: string[],
+): { command: CommandSpec; path: string; rest: string[] } | string {
   const [first, second, ...after] = words;
   const group = COMMAND_GROUPS.find((candidate) => candidate.name === first);
   if (group) {
@@ -299,7 +329,8 @@ function reportError(err: OutputStream, error: unknown): number {
     return error.exitCode;
   }
   if (
-    error instanceof DaemonError || error instanceof ConnectionError || error instanceof JoinedError ||
+    error instanceof DaemonError || error instanceof ConnectionError ||
+    error instanceof JoinedError ||
     error instanceof JsonMessageError || error instanceof TemplateError
   ) {
     err.write(`${error.message}\n`);
@@ -323,8 +354,19 @@ export async function runDocker(
   try {
     // Global flags stop at the first word that is not a flag (the command).
     let commandIndex = 0;
-    const flagsWithValues = new Set(["--config", "--context", "-c", "--host", "-H", "--log-level", "-l"]);
-    while (commandIndex < args.length && args[commandIndex].startsWith("-") && args[commandIndex] !== "--") {
+    const flagsWithValues = new Set([
+      "--config",
+      "--context",
+      "-c",
+      "--host",
+      "-H",
+      "--log-level",
+      "-l",
+    ]);
+    while (
+      commandIndex < args.length && args[commandIndex].startsWith("-") &&
+      args[commandIndex] !== "--"
+    ) {
       const arg = args[commandIndex];
       if (flagsWithValues.has(arg)) commandIndex++;
       commandIndex++;
@@ -354,7 +396,10 @@ export async function runDocker(
     if (hosts.length > 1) throw new StatusError("Specify only one -H", 1);
     const context = global.values.context as string;
     if (context !== "" && context !== "default") {
-      throw new StatusError(`context "${context}" does not exist (mini-docker only has "default")`, 1);
+      throw new StatusError(
+        `context "${context}" does not exist (mini-docker only has "default")`,
+        1,
+      );
     }
     const hostText = hosts[0] ?? environment.env("MINI_DOCKER_HOST") ?? DEFAULT_HOST;
     const endpoint = (() => {

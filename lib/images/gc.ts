@@ -9,9 +9,6 @@ import { CONTENT_NODE, labelReferences } from "../gc/labels.ts";
 import type { GcNode, GcResourceSource } from "../gc/types.ts";
 import type { ImageStore } from "./store.ts";
 
-/** The node type of image records (they are roots only; nothing points at them). */
-export const IMAGE_NODE = "images";
-
 /** Plugs the image records into the garbage collector as roots. */
 export function imagesGcSource(images: ImageStore): GcResourceSource {
   return {

@@ -52,11 +52,6 @@ export function isImageTargetType(mediaType: string): boolean {
   return isIndexType(mediaType) || isManifestType(mediaType);
 }
 
-/** Every media type mini knows, for error messages that list what is accepted. */
-export function knownMediaTypes(): string[] {
-  return [...Object.values(MediaTypes), ...ATTESTATION_MEDIA_TYPES];
-}
-
 /** True when `mediaType` is one mini knows how to handle. */
 export function isKnownMediaType(mediaType: string): boolean {
   return isImageTargetType(mediaType) || isConfigType(mediaType) || isLayerType(mediaType) ||

@@ -48,7 +48,8 @@ const flagOptions: Record<string, [number, boolean]> = {
   nolazytime: [MountFlags.LAZYTIME, true],
 };
 
-const propagationOptions: Record<string, number> = {
+/** Mount propagation names (fstab and the OCI spec's `rootfsPropagation`) and their flags. */
+export const propagationOptions: Readonly<Record<string, number>> = {
   private: MountFlags.PRIVATE,
   rprivate: MountFlags.PRIVATE | MountFlags.REC,
   shared: MountFlags.SHARED,

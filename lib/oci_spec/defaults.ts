@@ -64,10 +64,12 @@ export const DEFAULT_READONLY_PATHS: readonly string[] = [
 /** The namespaces a container gets by default (a `path` would join an existing one). */
 export const DEFAULT_NAMESPACES: readonly string[] = ["pid", "ipc", "uts", "mount", "network"];
 
-/** The filesystems every container sees, in mount order. */
-export function defaultMounts(): SpecMount[] {
+/**
+ * /dev with its pseudo-filesystems (pts, shm, mqueue) and a read-only /sys: the mounts
+ * containerd's default and runc's example bundle (`mini-runc spec`) have in common.
+ */
+export function deviceAndSysMounts(): SpecMount[] {
   return [
-    { destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"] },
     {
       destination: "/dev",
       type: "tmpfs",
@@ -98,6 +100,14 @@ export function defaultMounts(): SpecMount[] {
       source: "sysfs",
       options: ["nosuid", "noexec", "nodev", "ro"],
     },
+  ];
+}
+
+/** The filesystems every container sees, in mount order. */
+export function defaultMounts(): SpecMount[] {
+  return [
+    { destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"] },
+    ...deviceAndSysMounts(),
     {
       destination: "/run",
       type: "tmpfs",

@@ -7,11 +7,23 @@
 import { capabilityNumber } from "../linux/capabilities.ts";
 import { isNamespaceType } from "../linux/namespaces.ts";
 import { rlimitNumbers } from "../linux/rlimits.ts";
+import {
+  DEFAULT_MASKED_PATHS,
+  DEFAULT_PATH_ENV,
+  DEFAULT_READONLY_PATHS,
+  DEFAULT_ROOTFS_PATH,
+  deviceAndSysMounts,
+} from "../oci_spec/defaults.ts";
 import { ociVersion, type Spec } from "./types.ts";
 
 const defaultCapabilities = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"];
 
-/** The spec `mini-runc spec` writes: runc's example, field for field. */
+/**
+ * The spec `mini-runc spec` writes: runc's example, field for field. The pieces it shares
+ * with containerd's default (lib/oci_spec/defaults.ts) come from there; what differs is
+ * runc's: a terminal running `sh`, three capabilities, a read-only root, a hostname,
+ * /proc without options, a read-only /sys/fs/cgroup and no /run.
+ */
 export function defaultSpec(): Spec {
   return {
     ociVersion,
@@ -19,7 +31,7 @@ export function defaultSpec(): Spec {
       terminal: true,
       user: { uid: 0, gid: 0 },
       args: ["sh"],
-      env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"],
+      env: [DEFAULT_PATH_ENV, "TERM=xterm"],
       cwd: "/",
       capabilities: {
         bounding: [...defaultCapabilities],
@@ -30,40 +42,11 @@ export function defaultSpec(): Spec {
       rlimits: [{ type: "RLIMIT_NOFILE", hard: 1024, soft: 1024 }],
       noNewPrivileges: true,
     },
-    root: { path: "rootfs", readonly: true },
+    root: { path: DEFAULT_ROOTFS_PATH, readonly: true },
     hostname: "mini-runc",
     mounts: [
       { destination: "/proc", type: "proc", source: "proc" },
-      {
-        destination: "/dev",
-        type: "tmpfs",
-        source: "tmpfs",
-        options: ["nosuid", "strictatime", "mode=755", "size=65536k"],
-      },
-      {
-        destination: "/dev/pts",
-        type: "devpts",
-        source: "devpts",
-        options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"],
-      },
-      {
-        destination: "/dev/shm",
-        type: "tmpfs",
-        source: "shm",
-        options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
-      },
-      {
-        destination: "/dev/mqueue",
-        type: "mqueue",
-        source: "mqueue",
-        options: ["nosuid", "noexec", "nodev"],
-      },
-      {
-        destination: "/sys",
-        type: "sysfs",
-        source: "sysfs",
-        options: ["nosuid", "noexec", "nodev", "ro"],
-      },
+      ...deviceAndSysMounts(),
       {
         destination: "/sys/fs/cgroup",
         type: "cgroup",
@@ -73,6 +56,7 @@ export function defaultSpec(): Spec {
     ],
     linux: {
       resources: { devices: [{ allow: false, access: "rwm" }] },
+      // runc's example lists the namespaces in this order (containerd's differs).
       namespaces: [
         { type: "pid" },
         { type: "network" },
@@ -80,25 +64,8 @@ export function defaultSpec(): Spec {
         { type: "uts" },
         { type: "mount" },
       ],
-      maskedPaths: [
-        "/proc/acpi",
-        "/proc/asound",
-        "/proc/kcore",
-        "/proc/keys",
-        "/proc/latency_stats",
-        "/proc/timer_list",
-        "/proc/timer_stats",
-        "/proc/sched_debug",
-        "/sys/firmware",
-        "/proc/scsi",
-      ],
-      readonlyPaths: [
-        "/proc/bus",
-        "/proc/fs",
-        "/proc/irq",
-        "/proc/sys",
-        "/proc/sysrq-trigger",
-      ],
+      maskedPaths: [...DEFAULT_MASKED_PATHS],
+      readonlyPaths: [...DEFAULT_READONLY_PATHS],
     },
   };
 }

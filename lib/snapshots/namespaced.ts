@@ -147,20 +147,7 @@ export class SnapshotStore {
         backendParent = parentRow.backend_key;
       }
       const backendKey = `${namespace}/${this.#nextId()}/${key}`;
-      const timestamp = now();
-      this.db.run(
-        `INSERT INTO snapshots
-         (namespace, snapshotter, key, backend_key, parent, labels, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        namespace,
-        this.snapshotter,
-        key,
-        backendKey,
-        parent,
-        JSON.stringify(labels),
-        timestamp,
-        timestamp,
-      );
+      this.#insertRow(namespace, key, backendKey, parent, labels);
       // The backend goes last: its rename on disk is the final step before COMMIT.
       return this.backend.create(kind, backendKey, backendParent);
     });
@@ -195,26 +182,13 @@ export class SnapshotStore {
         throw alreadyExists(`snapshot ${name} already exists in namespace ${namespace}`);
       }
       const backendKey = `${namespace}/${this.backend.stat(row.backend_key).id}/${name}`;
-      const timestamp = now();
       this.db.run(
         "DELETE FROM snapshots WHERE namespace = ? AND snapshotter = ? AND key = ?",
         namespace,
         this.snapshotter,
         key,
       );
-      this.db.run(
-        `INSERT INTO snapshots
-         (namespace, snapshotter, key, backend_key, parent, labels, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        namespace,
-        this.snapshotter,
-        name,
-        backendKey,
-        row.parent,
-        JSON.stringify(labels),
-        timestamp,
-        timestamp,
-      );
+      this.#insertRow(namespace, name, backendKey, row.parent, labels);
       this.backend.commit(backendKey, row.backend_key, usage);
     });
   }
@@ -292,6 +266,30 @@ export class SnapshotStore {
       "SELECT * FROM snapshots WHERE snapshotter = ? ORDER BY namespace, key",
       this.snapshotter,
     ).map((row) => ({ ...this.#info(row), namespace: row.namespace, backendKey: row.backend_key }));
+  }
+
+  /** Records a snapshot's name in a namespace; created and updated start equal. */
+  #insertRow(
+    namespace: string,
+    key: string,
+    backendKey: string,
+    parent: string,
+    labels: Labels,
+  ): void {
+    const timestamp = now();
+    this.db.run(
+      `INSERT INTO snapshots
+       (namespace, snapshotter, key, backend_key, parent, labels, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      namespace,
+      this.snapshotter,
+      key,
+      backendKey,
+      parent,
+      JSON.stringify(labels),
+      timestamp,
+      timestamp,
+    );
   }
 
   #row(namespace: string, key: string): SnapshotRow | undefined {

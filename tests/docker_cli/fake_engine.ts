@@ -50,7 +50,13 @@ function isoNano(milliseconds: number, extraNanos = 0): string {
 }
 
 const SIGNALS: Record<string, number> = {
-  HUP: 1, INT: 2, QUIT: 3, KILL: 9, USR1: 10, USR2: 12, TERM: 15,
+  HUP: 1,
+  INT: 2,
+  QUIT: 3,
+  KILL: 9,
+  USR1: 10,
+  USR2: 12,
+  TERM: 15,
 };
 
 function signalNumber(text: string | null): number {
@@ -310,13 +316,14 @@ export function busyboxImage(now: number): FakeImage {
     history: [
       {
         created: Math.floor(now / 1000) - 3 * 7 * 24 * 3600,
-        createdBy: "/bin/sh -c #(nop)  CMD [\"sh\"]",
+        createdBy: '/bin/sh -c #(nop)  CMD ["sh"]',
         size: 0,
         comment: "",
       },
       {
         created: Math.floor(now / 1000) - 3 * 7 * 24 * 3600 - 10,
-        createdBy: "/bin/sh -c #(nop) ADD file:7e9002edaafd4e4579b65c8f0aaabde1aeb7fd3f8d95579f7c2e4e5b7a33f0c3 in / ",
+        createdBy:
+          "/bin/sh -c #(nop) ADD file:7e9002edaafd4e4579b65c8f0aaabde1aeb7fd3f8d95579f7c2e4e5b7a33f0c3 in / ",
         size: 1982340,
         comment: "",
       },
@@ -329,7 +336,9 @@ export function registryImage(now: number): FakeImage {
   return {
     id: "sha256:9a1f3d2b7c4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8",
     repoTags: ["localhost:5000/apiexp/built:v1"],
-    repoDigests: ["localhost:5000/apiexp/built@sha256:871293b2362ddd5c4b1719b069899648e8dae1b816a5d9093b3a8d4b6a936fe8"],
+    repoDigests: [
+      "localhost:5000/apiexp/built@sha256:871293b2362ddd5c4b1719b069899648e8dae1b816a5d9093b3a8d4b6a936fe8",
+    ],
     created: Math.floor(now / 1000) - 2 * 24 * 3600,
     size: 4260000,
     cmd: ["sh"],
@@ -374,9 +383,30 @@ export async function startFakeEngine(
   let nextPort = 32768;
 
   const networks = [
-    { Name: "none", Id: "74387a08c96759207b2f0846f6675af64a6729d832993d50b8174a8b8ea3b5af", Driver: "null", Created: "2026-11-28T06:35:35.352459142Z", Subnet: undefined as string | undefined, Labels: {} as Record<string, string> },
-    { Name: "host", Id: "3bdd91d2465f179ba34c214408ebb374888250dd0a2f722922e471b09e1a7b93", Driver: "host", Created: "2026-11-28T06:35:35.366272275Z", Subnet: undefined, Labels: {} },
-    { Name: "bridge", Id: "224b0c62645bf61c891c53d1f3e6df405fea49e6ecb7e84e00ebadf7a6622ed7", Driver: "bridge", Created: "2026-11-28T06:35:35.38896624Z", Subnet: "172.17.0.0/16", Labels: {} },
+    {
+      Name: "none",
+      Id: "74387a08c96759207b2f0846f6675af64a6729d832993d50b8174a8b8ea3b5af",
+      Driver: "null",
+      Created: "2026-11-28T06:35:35.352459142Z",
+      Subnet: undefined as string | undefined,
+      Labels: {} as Record<string, string>,
+    },
+    {
+      Name: "host",
+      Id: "3bdd91d2465f179ba34c214408ebb374888250dd0a2f722922e471b09e1a7b93",
+      Driver: "host",
+      Created: "2026-11-28T06:35:35.366272275Z",
+      Subnet: undefined,
+      Labels: {},
+    },
+    {
+      Name: "bridge",
+      Id: "224b0c62645bf61c891c53d1f3e6df405fea49e6ecb7e84e00ebadf7a6622ed7",
+      Driver: "bridge",
+      Created: "2026-11-28T06:35:35.38896624Z",
+      Subnet: "172.17.0.0/16",
+      Labels: {},
+    },
   ];
 
   const findImage = (name: string): FakeImage | undefined => {
@@ -393,7 +423,9 @@ export async function startFakeEngine(
     const trimmed = name.replace(/^\//, "");
     for (const container of containers.values()) if (container.name === trimmed) return container;
     if (trimmed.length === 0) return undefined;
-    const matches = [...containers.values()].filter((container) => container.id.startsWith(trimmed));
+    const matches = [...containers.values()].filter((container) =>
+      container.id.startsWith(trimmed)
+    );
     return matches.length === 1 ? matches[0] : undefined;
   };
 
@@ -407,7 +439,13 @@ export async function startFakeEngine(
 
   const sendJson = (response: http.ServerResponse, status: number, body: unknown) => {
     const text = JSON.stringify(body) + "\n";
-    response.writeHead(status, headersFor({ "Content-Type": "application/json", "Content-Length": String(Buffer.byteLength(text)) }));
+    response.writeHead(
+      status,
+      headersFor({
+        "Content-Type": "application/json",
+        "Content-Length": String(Buffer.byteLength(text)),
+      }),
+    );
     response.end(text);
   };
   const sendError = (response: http.ServerResponse, status: number, message: string) =>
@@ -422,7 +460,10 @@ export async function startFakeEngine(
     Names: [`/${container.name}`],
     Image: container.image,
     ImageID: container.imageId,
-    Command: [...((container.config.Entrypoint as string[] | null) ?? []), ...((container.config.Cmd as string[] | null) ?? [])].join(" "),
+    Command: [
+      ...((container.config.Entrypoint as string[] | null) ?? []),
+      ...((container.config.Cmd as string[] | null) ?? []),
+    ].join(" "),
     Created: container.created,
     Ports: container.ports,
     Labels: container.config.Labels ?? {},
@@ -433,7 +474,9 @@ export async function startFakeEngine(
       ? "Created"
       : `Exited (${container.exitCode}) 4 hours ago`,
     HostConfig: { NetworkMode: (container.hostConfig.NetworkMode as string) ?? "default" },
-    NetworkSettings: { Networks: { bridge: { NetworkID: networks[2].Id, IPAddress: "172.17.0.2" } } },
+    NetworkSettings: {
+      Networks: { bridge: { NetworkID: networks[2].Id, IPAddress: "172.17.0.2" } },
+    },
     Mounts: [],
   });
 
@@ -463,7 +506,8 @@ export async function startFakeEngine(
     HostConfig: { ...container.hostConfig, ConsoleSize: [0, 0] },
     GraphDriver: {
       Data: {
-        LowerDir: `/var/lib/docker/overlay2/${container.id}-init/diff:/var/lib/docker/overlay2/e5d46e860b60007217e1aee7006ff50e6ff860ffdff612cd6e54176bb43d2a4c/diff`,
+        LowerDir:
+          `/var/lib/docker/overlay2/${container.id}-init/diff:/var/lib/docker/overlay2/e5d46e860b60007217e1aee7006ff50e6ff860ffdff612cd6e54176bb43d2a4c/diff`,
         MergedDir: `/var/lib/docker/overlay2/${container.id}/merged`,
         UpperDir: `/var/lib/docker/overlay2/${container.id}/diff`,
         WorkDir: `/var/lib/docker/overlay2/${container.id}/work`,
@@ -475,7 +519,10 @@ export async function startFakeEngine(
     NetworkSettings: {
       Ports: Object.fromEntries(container.ports.reduce((map, port) => {
         const key = `${port.PrivatePort}/${port.Type}`;
-        map.set(key, [...(map.get(key) ?? []), { HostIp: port.IP, HostPort: String(port.PublicPort) }]);
+        map.set(key, [...(map.get(key) ?? []), {
+          HostIp: port.IP,
+          HostPort: String(port.PublicPort),
+        }]);
         return map;
       }, new Map<string, { HostIp: string; HostPort: string }[]>())),
       IPAddress: "172.17.0.2",
@@ -516,14 +563,18 @@ export async function startFakeEngine(
         const entry = { stream, bytes, time: isoNano(tick()) };
         container.logs.push(entry);
         for (const attachment of container.attachments) {
-          if (!attachment.socket.destroyed) attachment.socket.write(tty ? bytes : frameBytes(stream, bytes));
+          if (!attachment.socket.destroyed) {
+            attachment.socket.write(tty ? bytes : frameBytes(stream, bytes));
+          }
         }
         for (const follower of container.followers) follower(entry);
       },
     );
     container.process = process;
     for (const attachment of container.attachments) {
-      if (attachment.stdin) wireStdin(attachment.socket, process, container.config.StdinOnce === true);
+      if (attachment.stdin) {
+        wireStdin(attachment.socket, process, container.config.StdinOnce === true);
+      }
     }
     process.exit.then((code) => {
       container.state = "exited";
@@ -537,8 +588,19 @@ export async function startFakeEngine(
     });
   };
 
+  // Bytes of an upgrade request's body still to be skipped per socket: Deno's node:http
+  // hands them over either as request data or at the start of the upgraded socket.
+  const bodyToSkip = new WeakMap<Socket, number>();
   const wireStdin = (socket: Socket, process: FakeProcess, closeOnEof: boolean) => {
-    socket.on("data", (chunk: Uint8Array) => process.feed(new Uint8Array(chunk)));
+    socket.on("data", (chunk: Uint8Array) => {
+      let bytes = new Uint8Array(chunk);
+      const skip = Math.min(bodyToSkip.get(socket) ?? 0, bytes.length);
+      if (skip > 0) {
+        bodyToSkip.set(socket, (bodyToSkip.get(socket) ?? 0) - skip);
+        bytes = bytes.subarray(skip);
+      }
+      if (bytes.length > 0) process.feed(bytes);
+    });
     socket.on("end", () => {
       if (closeOnEof) process.closeStdin();
     });
@@ -553,18 +615,28 @@ export async function startFakeEngine(
   const pullStream = (image: FakeImage, reference: string): string[] => {
     const [, tagOrDigest] = /[:@]([^:@/]+)$/.exec(reference) ?? [, "latest"];
     const path = reference.replace(/^[^/]+\//, "").replace(/[:@][^:@/]+$/, "");
-    const lines = [{ status: `Pulling from ${path}`, id: tagOrDigest }] as Record<string, unknown>[];
+    const lines = [{ status: `Pulling from ${path}`, id: tagOrDigest }] as Record<
+      string,
+      unknown
+    >[];
     const localLayers = new Set(images.flatMap((local) => local.layers.map((layer) => layer.id)));
-    const fresh = image.layers.filter((layer) => !localLayers.has(layer.id) && layer.id !== "becca0465360");
+    const fresh = image.layers.filter((layer) =>
+      !localLayers.has(layer.id) && layer.id !== "becca0465360"
+    );
     for (const layer of image.layers) {
-      if (!fresh.includes(layer)) lines.push({ status: "Already exists", progressDetail: {}, id: layer.id });
+      if (!fresh.includes(layer)) {
+        lines.push({ status: "Already exists", progressDetail: {}, id: layer.id });
+      }
     }
-    for (const layer of fresh) lines.push({ status: "Pulling fs layer", progressDetail: {}, id: layer.id });
+    for (const layer of fresh) {
+      lines.push({ status: "Pulling fs layer", progressDetail: {}, id: layer.id });
+    }
     for (const layer of fresh) {
       lines.push({
         status: "Downloading",
         progressDetail: { current: layer.size, total: layer.size },
-        progress: `[==================================================>]     ${layer.size}B/${layer.size}B`,
+        progress:
+          `[==================================================>]     ${layer.size}B/${layer.size}B`,
         id: layer.id,
       });
       lines.push({ status: "Verifying Checksum", progressDetail: {}, id: layer.id });
@@ -574,12 +646,15 @@ export async function startFakeEngine(
       lines.push({
         status: "Extracting",
         progressDetail: { current: layer.size, total: layer.size },
-        progress: `[==================================================>]     ${layer.size}B/${layer.size}B`,
+        progress:
+          `[==================================================>]     ${layer.size}B/${layer.size}B`,
         id: layer.id,
       });
       lines.push({ status: "Pull complete", progressDetail: {}, id: layer.id });
     }
-    lines.push({ status: "Digest: sha256:871293b2362ddd5c4b1719b069899648e8dae1b816a5d9093b3a8d4b6a936fe8" });
+    lines.push({
+      status: "Digest: sha256:871293b2362ddd5c4b1719b069899648e8dae1b816a5d9093b3a8d4b6a936fe8",
+    });
     lines.push({ status: `Status: Downloaded newer image for ${reference}` });
     return lines.map((line) => JSON.stringify(line) + "\r\n");
   };
@@ -603,7 +678,15 @@ export async function startFakeEngine(
     let match: RegExpMatchArray | null;
 
     if (path === "/_ping") {
-      response.writeHead(200, headersFor({ "Content-Type": "text/plain; charset=utf-8", "Content-Length": method === "HEAD" ? "0" : "2", "Cache-Control": "no-cache, no-store, must-revalidate", "Pragma": "no-cache" }));
+      response.writeHead(
+        200,
+        headersFor({
+          "Content-Type": "text/plain; charset=utf-8",
+          "Content-Length": method === "HEAD" ? "0" : "2",
+          "Cache-Control": "no-cache, no-store, must-revalidate",
+          "Pragma": "no-cache",
+        }),
+      );
       response.end(method === "HEAD" ? undefined : "OK");
       return;
     }
@@ -611,12 +694,38 @@ export async function startFakeEngine(
       return sendJson(response, 200, {
         Platform: { Name: "" },
         Components: [
-          { Name: "Engine", Version: "20.10.24+dfsg1", Details: { ApiVersion: "1.41", Arch: "amd64", BuildTime: "2026-05-07T21:09:36.000000000+00:00", Experimental: "false", GitCommit: "5d6db84", GoVersion: "go1.19.8", KernelVersion: "6.18.44-fc-v669", MinAPIVersion: "1.12", Os: "linux" } },
-          { Name: "containerd", Version: "1.6.20~ds1", Details: { GitCommit: "1.6.20~ds1-1+deb12u3" } },
+          {
+            Name: "Engine",
+            Version: "20.10.24+dfsg1",
+            Details: {
+              ApiVersion: "1.41",
+              Arch: "amd64",
+              BuildTime: "2026-05-07T21:09:36.000000000+00:00",
+              Experimental: "false",
+              GitCommit: "5d6db84",
+              GoVersion: "go1.19.8",
+              KernelVersion: "6.18.44-fc-v669",
+              MinAPIVersion: "1.12",
+              Os: "linux",
+            },
+          },
+          {
+            Name: "containerd",
+            Version: "1.6.20~ds1",
+            Details: { GitCommit: "1.6.20~ds1-1+deb12u3" },
+          },
           { Name: "runc", Version: "1.1.5+ds1", Details: { GitCommit: "1.1.5+ds1-1+deb12u1" } },
           { Name: "docker-init", Version: "0.19.0", Details: { GitCommit: "" } },
         ],
-        Version: "20.10.24+dfsg1", ApiVersion: "1.41", MinAPIVersion: "1.12", GitCommit: "5d6db84", GoVersion: "go1.19.8", Os: "linux", Arch: "amd64", KernelVersion: "6.18.44-fc-v669", BuildTime: "2026-05-07T21:09:36.000000000+00:00",
+        Version: "20.10.24+dfsg1",
+        ApiVersion: "1.41",
+        MinAPIVersion: "1.12",
+        GitCommit: "5d6db84",
+        GoVersion: "go1.19.8",
+        Os: "linux",
+        Arch: "amd64",
+        KernelVersion: "6.18.44-fc-v669",
+        BuildTime: "2026-05-07T21:09:36.000000000+00:00",
       });
     }
     if (path === "/info") {
@@ -629,18 +738,80 @@ export async function startFakeEngine(
         ContainersStopped: all.filter((container) => container.state !== "running").length,
         Images: images.length,
         Driver: "overlay2",
-        DriverStatus: [["Backing Filesystem", "extfs"], ["Supports d_type", "true"], ["Native Overlay Diff", "true"], ["userxattr", "false"]],
-        Plugins: { Volume: ["local"], Network: ["bridge", "host", "ipvlan", "macvlan", "null", "overlay"], Authorization: null, Log: ["awslogs", "fluentd", "gcplogs", "gelf", "journald", "json-file", "local", "logentries", "splunk", "syslog"] },
-        MemoryLimit: true, SwapLimit: true, Debug: false, NFd: 25, NGoroutines: 34,
-        SystemTime: "2026-11-28T06:37:51.50023937Z", LoggingDriver: "json-file", CgroupDriver: "cgroupfs", CgroupVersion: "1",
-        NEventsListener: 0, KernelVersion: "6.18.44-fc-v669", OperatingSystem: "Debian GNU/Linux 12 (bookworm)", OSVersion: "12", OSType: "linux", Architecture: "x86_64",
+        DriverStatus: [["Backing Filesystem", "extfs"], ["Supports d_type", "true"], [
+          "Native Overlay Diff",
+          "true",
+        ], ["userxattr", "false"]],
+        Plugins: {
+          Volume: ["local"],
+          Network: ["bridge", "host", "ipvlan", "macvlan", "null", "overlay"],
+          Authorization: null,
+          Log: [
+            "awslogs",
+            "fluentd",
+            "gcplogs",
+            "gelf",
+            "journald",
+            "json-file",
+            "local",
+            "logentries",
+            "splunk",
+            "syslog",
+          ],
+        },
+        MemoryLimit: true,
+        SwapLimit: true,
+        Debug: false,
+        NFd: 25,
+        NGoroutines: 34,
+        SystemTime: "2026-11-28T06:37:51.50023937Z",
+        LoggingDriver: "json-file",
+        CgroupDriver: "cgroupfs",
+        CgroupVersion: "1",
+        NEventsListener: 0,
+        KernelVersion: "6.18.44-fc-v669",
+        OperatingSystem: "Debian GNU/Linux 12 (bookworm)",
+        OSVersion: "12",
+        OSType: "linux",
+        Architecture: "x86_64",
         IndexServerAddress: "https://index.docker.io/v1/",
-        RegistryConfig: { AllowNondistributableArtifactsCIDRs: [], AllowNondistributableArtifactsHostnames: [], InsecureRegistryCIDRs: ["127.0.0.0/8"], IndexConfigs: { "docker.io": { Name: "docker.io", Mirrors: [], Secure: true, Official: true } }, Mirrors: [] },
-        NCPU: 2, MemTotal: 25276502016, GenericResources: null, DockerRootDir: "/var/lib/docker", HttpProxy: "", HttpsProxy: "", NoProxy: "", Name: "vm", Labels: [], ExperimentalBuild: false, ServerVersion: "20.10.24+dfsg1",
-        Runtimes: { "io.containerd.runc.v2": { path: "runc" }, "io.containerd.runtime.v1.linux": { path: "runc" }, runc: { path: "runc" } },
+        RegistryConfig: {
+          AllowNondistributableArtifactsCIDRs: [],
+          AllowNondistributableArtifactsHostnames: [],
+          InsecureRegistryCIDRs: ["127.0.0.0/8"],
+          IndexConfigs: {
+            "docker.io": { Name: "docker.io", Mirrors: [], Secure: true, Official: true },
+          },
+          Mirrors: [],
+        },
+        NCPU: 2,
+        MemTotal: 25276502016,
+        GenericResources: null,
+        DockerRootDir: "/var/lib/docker",
+        HttpProxy: "",
+        HttpsProxy: "",
+        NoProxy: "",
+        Name: "vm",
+        Labels: [],
+        ExperimentalBuild: false,
+        ServerVersion: "20.10.24+dfsg1",
+        Runtimes: {
+          "io.containerd.runc.v2": { path: "runc" },
+          "io.containerd.runtime.v1.linux": { path: "runc" },
+          runc: { path: "runc" },
+        },
         DefaultRuntime: "runc",
-        Swarm: { NodeID: "", NodeAddr: "", LocalNodeState: "inactive", ControlAvailable: false, Error: "", RemoteManagers: null },
-        LiveRestoreEnabled: false, Isolation: "", InitBinary: "docker-init",
+        Swarm: {
+          NodeID: "",
+          NodeAddr: "",
+          LocalNodeState: "inactive",
+          ControlAvailable: false,
+          Error: "",
+          RemoteManagers: null,
+        },
+        LiveRestoreEnabled: false,
+        Isolation: "",
+        InitBinary: "docker-init",
         ContainerdCommit: { ID: "1.6.20~ds1-1+deb12u3", Expected: "1.6.20~ds1-1+deb12u3" },
         RuncCommit: { ID: "1.1.5+ds1-1+deb12u1", Expected: "1.1.5+ds1-1+deb12u1" },
         InitCommit: { ID: "", Expected: "" },
@@ -651,15 +822,33 @@ export async function startFakeEngine(
     if (path === "/system/df") {
       return sendJson(response, 200, {
         LayersSize: images.reduce((sum, image) => sum + image.size, 0),
-        Images: images.map((image) => ({ Id: image.id, RepoTags: image.repoTags, RepoDigests: image.repoDigests, Created: image.created, Size: image.size, SharedSize: 0, Containers: [...containers.values()].filter((container) => container.imageId === image.id).length, ParentId: "", Labels: null })),
-        Containers: [...containers.values()].map((container) => ({ ...containerSummary(container), SizeRw: 12, SizeRootFs: 0 })),
+        Images: images.map((image) => ({
+          Id: image.id,
+          RepoTags: image.repoTags,
+          RepoDigests: image.repoDigests,
+          Created: image.created,
+          Size: image.size,
+          SharedSize: 0,
+          Containers: [...containers.values()].filter((container) =>
+            container.imageId === image.id
+          ).length,
+          ParentId: "",
+          Labels: null,
+        })),
+        Containers: [...containers.values()].map((container) => ({
+          ...containerSummary(container),
+          SizeRw: 12,
+          SizeRootFs: 0,
+        })),
         Volumes: [],
         BuildCache: [],
       });
     }
     if (path === "/containers/json" && method === "GET") {
       const all = query.get("all") === "1" || query.get("all") === "true";
-      const list = [...containers.values()].filter((container) => all || container.state === "running")
+      const list = [...containers.values()].filter((container) =>
+        all || container.state === "running"
+      )
         .sort((a, b) => b.created - a.created || (a.name < b.name ? 1 : -1));
       return sendJson(response, 200, list.map(containerSummary));
     }
@@ -667,10 +856,22 @@ export async function startFakeEngine(
       const body = json();
       createBodies.push(body);
       const image = findImage(String(body.Image ?? ""));
-      if (!image) return sendError(response, 404, `No such image: ${familiar(withDefaultTag(String(body.Image)))}`);
+      if (!image) {
+        return sendError(
+          response,
+          404,
+          `No such image: ${familiar(withDefaultTag(String(body.Image)))}`,
+        );
+      }
       const name = query.get("name") || `fake_${containers.size + 1}_${randomId().slice(0, 6)}`;
       if ([...containers.values()].some((container) => container.name === name)) {
-        return sendError(response, 409, `Conflict. The container name "/${name}" is already in use by container "${findContainer(name)!.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+        return sendError(
+          response,
+          409,
+          `Conflict. The container name "/${name}" is already in use by container "${
+            findContainer(name)!.id
+          }". You have to remove (or rename) that container to be able to reuse that name.`,
+        );
       }
       const { HostConfig: hostConfig = {}, NetworkingConfig: _networking, ...config } = body;
       if (config.Cmd === null || config.Cmd === undefined) {
@@ -679,30 +880,58 @@ export async function startFakeEngine(
       if (config.Env === null) config.Env = image.env;
       const id = randomId();
       const ports: FakeContainer["ports"] = [];
-      for (const [port, bindings] of Object.entries((hostConfig.PortBindings ?? {}) as Record<string, { HostIp: string; HostPort: string }[]>)) {
+      for (
+        const [port, bindings] of Object.entries(
+          (hostConfig.PortBindings ?? {}) as Record<string, { HostIp: string; HostPort: string }[]>,
+        )
+      ) {
         const [privatePort, type] = port.split("/");
         for (const binding of bindings) {
-          ports.push({ IP: binding.HostIp || "0.0.0.0", PrivatePort: Number(privatePort), PublicPort: Number(binding.HostPort || nextPort++), Type: type });
+          ports.push({
+            IP: binding.HostIp || "0.0.0.0",
+            PrivatePort: Number(privatePort),
+            PublicPort: Number(binding.HostPort || nextPort++),
+            Type: type,
+          });
         }
       }
       containers.set(id, {
-        id, name, image: String(body.Image), imageId: image.id, config, hostConfig,
-        created: Math.floor(now / 1000) - 5 * 3600 + containers.size, state: "created", exitCode: 0,
-        startedAt: "0001-01-01T00:00:00Z", finishedAt: "0001-01-01T00:00:00Z",
-        logs: [], attachments: [], followers: [], waiters: [], ports,
+        id,
+        name,
+        image: String(body.Image),
+        imageId: image.id,
+        config,
+        hostConfig,
+        created: Math.floor(now / 1000) - 5 * 3600 + containers.size,
+        state: "created",
+        exitCode: 0,
+        startedAt: "0001-01-01T00:00:00Z",
+        finishedAt: "0001-01-01T00:00:00Z",
+        logs: [],
+        attachments: [],
+        followers: [],
+        waiters: [],
+        ports,
       });
       return sendJson(response, 201, { Id: id, Warnings: [] });
     }
     if (path === "/containers/prune" && method === "POST") {
       const deleted = [...containers.values()].filter((container) => container.state !== "running");
       for (const container of deleted) removeContainer(container);
-      return sendJson(response, 200, { ContainersDeleted: deleted.length > 0 ? deleted.map((container) => container.id) : null, SpaceReclaimed: deleted.length * 12 });
+      return sendJson(response, 200, {
+        ContainersDeleted: deleted.length > 0 ? deleted.map((container) => container.id) : null,
+        SpaceReclaimed: deleted.length * 12,
+      });
     }
     if ((match = path.match(/^\/containers\/([^/]+)(\/[a-z]+)?$/))) {
       const container = findContainer(decodeURIComponent(match[1]));
       const action = match[2] ?? "";
-      if (!container) return sendError(response, 404, `No such container: ${decodeURIComponent(match[1])}`);
-      if (action === "/json" && method === "GET") return sendJson(response, 200, containerInspect(container));
+      if (!container) {
+        return sendError(response, 404, `No such container: ${decodeURIComponent(match[1])}`);
+      }
+      if (action === "/json" && method === "GET") {
+        return sendJson(response, 200, containerInspect(container));
+      }
       if (action === "/start" && method === "POST") {
         if (container.state === "running") return sendEmpty(response, 304);
         startContainer(container);
@@ -721,7 +950,11 @@ export async function startFakeEngine(
       }
       if (action === "/kill" && method === "POST") {
         if (container.state !== "running") {
-          return sendError(response, 409, `Cannot kill container: ${match[1]}: Container ${container.id} is not running`);
+          return sendError(
+            response,
+            409,
+            `Cannot kill container: ${match[1]}: Container ${container.id} is not running`,
+          );
         }
         const signal = signalNumber(query.get("signal"));
         if (signal === 0) return sendError(response, 400, `Invalid signal: ${query.get("signal")}`);
@@ -749,14 +982,25 @@ export async function startFakeEngine(
         container.name = query.get("name") ?? container.name;
         return sendEmpty(response, 204);
       }
-      if ((action === "/pause" || action === "/unpause") && method === "POST") return sendEmpty(response, 204);
+      if ((action === "/pause" || action === "/unpause") && method === "POST") {
+        return sendEmpty(response, 204);
+      }
       if (action === "/logs" && method === "GET") {
         const tty = container.config.Tty === true;
         const timestamps = query.get("timestamps") === "1" || query.get("timestamps") === "true";
         const tail = query.get("tail") ?? "all";
         let entries = container.logs;
-        if (tail !== "all" && /^\d+$/.test(tail)) entries = entries.slice(Math.max(0, entries.length - Number(tail)));
-        response.writeHead(200, headersFor({ "Content-Type": tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream" }));
+        if (tail !== "all" && /^\d+$/.test(tail)) {
+          entries = entries.slice(Math.max(0, entries.length - Number(tail)));
+        }
+        response.writeHead(
+          200,
+          headersFor({
+            "Content-Type": tty
+              ? "application/vnd.docker.raw-stream"
+              : "application/vnd.docker.multiplexed-stream",
+          }),
+        );
         const write = (entry: LogEntry) => {
           const payload = timestamps
             ? Buffer.concat([encoder.encode(`${entry.time} `), entry.bytes])
@@ -776,7 +1020,9 @@ export async function startFakeEngine(
         return sendError(response, 400, "attach needs an upgraded connection");
       }
       if (action === "/exec" && method === "POST") {
-        if (container.state !== "running") return sendError(response, 409, `Container ${container.id} is not running`);
+        if (container.state !== "running") {
+          return sendError(response, 409, `Container ${container.id} is not running`);
+        }
         const id = randomId();
         execs.set(id, { id, container, config: json(), running: false, exitCode: null });
         return sendJson(response, 201, { Id: id });
@@ -784,7 +1030,11 @@ export async function startFakeEngine(
       if (action === "" && method === "DELETE") {
         const force = query.get("force") === "1" || query.get("force") === "true";
         if (container.state === "running" && !force) {
-          return sendError(response, 409, `You cannot remove a running container ${container.id}. Stop the container before attempting removal or force remove`);
+          return sendError(
+            response,
+            409,
+            `You cannot remove a running container ${container.id}. Stop the container before attempting removal or force remove`,
+          );
         }
         if (container.state === "running") {
           container.hostConfig.AutoRemove = false;
@@ -800,7 +1050,24 @@ export async function startFakeEngine(
       const exec = execs.get(match[1]);
       if (!exec) return sendError(response, 404, `No such exec instance: ${match[1]}`);
       if (match[2] === "json") {
-        return sendJson(response, 200, { ID: exec.id, Running: exec.running, ExitCode: exec.exitCode, ProcessConfig: { tty: exec.config.Tty === true, entrypoint: (exec.config.Cmd as string[])[0], arguments: (exec.config.Cmd as string[]).slice(1), privileged: false }, OpenStdin: exec.config.AttachStdin === true, OpenStderr: true, OpenStdout: true, CanRemove: false, ContainerID: exec.container.id, DetachKeys: "", Pid: 9134 });
+        return sendJson(response, 200, {
+          ID: exec.id,
+          Running: exec.running,
+          ExitCode: exec.exitCode,
+          ProcessConfig: {
+            tty: exec.config.Tty === true,
+            entrypoint: (exec.config.Cmd as string[])[0],
+            arguments: (exec.config.Cmd as string[]).slice(1),
+            privileged: false,
+          },
+          OpenStdin: exec.config.AttachStdin === true,
+          OpenStderr: true,
+          OpenStdout: true,
+          CanRemove: false,
+          ContainerID: exec.container.id,
+          DetachKeys: "",
+          Pid: 9134,
+        });
       }
       if (match[2] === "resize") {
         response.writeHead(200, headersFor({ "Content-Length": "0" }));
@@ -819,17 +1086,40 @@ export async function startFakeEngine(
       if (filters) {
         const parsed = JSON.parse(filters) as Record<string, Record<string, boolean>>;
         for (const reference of Object.keys(parsed.reference ?? {})) {
-          list = list.filter((image) => image.repoTags.some((tag) => tag === reference || tag.startsWith(`${reference}:`)));
+          list = list.filter((image) =>
+            image.repoTags.some((tag) => tag === reference || tag.startsWith(`${reference}:`))
+          );
         }
       }
       list.sort((a, b) => b.created - a.created);
-      return sendJson(response, 200, list.map((image) => ({ Containers: -1, Created: image.created, Id: image.id, Labels: null, ParentId: "", RepoDigests: image.repoDigests.length > 0 ? image.repoDigests : null, RepoTags: image.repoTags.length > 0 ? image.repoTags : null, SharedSize: -1, Size: image.size, VirtualSize: image.size })));
+      return sendJson(
+        response,
+        200,
+        list.map((image) => ({
+          Containers: -1,
+          Created: image.created,
+          Id: image.id,
+          Labels: null,
+          ParentId: "",
+          RepoDigests: image.repoDigests.length > 0 ? image.repoDigests : null,
+          RepoTags: image.repoTags.length > 0 ? image.repoTags : null,
+          SharedSize: -1,
+          Size: image.size,
+          VirtualSize: image.size,
+        })),
+      );
     }
     if (path === "/images/create" && method === "POST") {
       const reference = `${query.get("fromImage")}:${query.get("tag") ?? "latest"}`;
       const name = familiar(reference);
       const remote = registry.find((image) => image.repoTags.includes(name));
-      if (!remote) return sendError(response, 404, `manifest for ${name} not found: manifest unknown: manifest unknown`);
+      if (!remote) {
+        return sendError(
+          response,
+          404,
+          `manifest for ${name} not found: manifest unknown: manifest unknown`,
+        );
+      }
       response.writeHead(200, headersFor({ "Content-Type": "application/json" }));
       for (const line of pullStream(remote, name)) response.write(line);
       if (!images.includes(remote)) images.push(remote);
@@ -847,38 +1137,97 @@ export async function startFakeEngine(
     }
     if (path === "/images/load" && method === "POST") {
       response.writeHead(200, headersFor({ "Content-Type": "application/json" }));
-      const loaded = { ...busyboxImage(now), id: "sha256:" + "ab".repeat(32), repoTags: ["busybox:loaded"] };
+      const loaded = {
+        ...busyboxImage(now),
+        id: "sha256:" + "ab".repeat(32),
+        repoTags: ["busybox:loaded"],
+      };
       if (!images.some((image) => image.id === loaded.id)) images.push(loaded);
-      return response.end(JSON.stringify({ stream: `Loaded image: busybox:loaded (${bodyBytes.length} bytes)\n` }) + "\r\n");
+      return response.end(
+        JSON.stringify({ stream: `Loaded image: busybox:loaded (${bodyBytes.length} bytes)\n` }) +
+          "\r\n",
+      );
     }
     if (path === "/images/prune" && method === "POST") {
       const dangling = images.filter((image) => image.repoTags.length === 0);
       for (const image of dangling) images.splice(images.indexOf(image), 1);
-      return sendJson(response, 200, { ImagesDeleted: dangling.length > 0 ? dangling.map((image) => ({ Deleted: image.id })) : null, SpaceReclaimed: dangling.reduce((sum, image) => sum + image.size, 0) });
+      return sendJson(response, 200, {
+        ImagesDeleted: dangling.length > 0
+          ? dangling.map((image) => ({ Deleted: image.id }))
+          : null,
+        SpaceReclaimed: dangling.reduce((sum, image) => sum + image.size, 0),
+      });
     }
     if ((match = path.match(/^\/images\/(.+)\/(json|history|tag|push)$/))) {
       const name = decodeURIComponent(match[1]);
       if (match[2] === "push") {
         const image = findImage(`${name}:${query.get("tag") ?? "latest"}`);
-        if (!image) return sendError(response, 404, `An image does not exist locally with the tag: ${name}`);
+        if (!image) {
+          return sendError(response, 404, `An image does not exist locally with the tag: ${name}`);
+        }
         response.writeHead(200, headersFor({ "Content-Type": "application/json" }));
         const lines = [
           { status: `The push refers to repository [${name}]` },
           { status: "Preparing", progressDetail: {}, id: "f53dc1626506" },
-          { status: "Pushing", progressDetail: { current: 38912, total: 1982340 }, progress: "[>                                                  ]  38.91kB/1.982MB", id: "f53dc1626506" },
+          {
+            status: "Pushing",
+            progressDetail: { current: 38912, total: 1982340 },
+            progress: "[>                                                  ]  38.91kB/1.982MB",
+            id: "f53dc1626506",
+          },
           { status: "Pushed", progressDetail: {}, id: "f53dc1626506" },
-          { status: `${query.get("tag")}: digest: sha256:b5ca1e6dfd49c1a17f500a4dfc6045fbc42ceb485317703232f5c07076f9ed2d size: 527` },
-          { progressDetail: {}, aux: { Tag: query.get("tag"), Digest: "sha256:b5ca1e6dfd49c1a17f500a4dfc6045fbc42ceb485317703232f5c07076f9ed2d", Size: 527 } },
+          {
+            status: `${
+              query.get("tag")
+            }: digest: sha256:b5ca1e6dfd49c1a17f500a4dfc6045fbc42ceb485317703232f5c07076f9ed2d size: 527`,
+          },
+          {
+            progressDetail: {},
+            aux: {
+              Tag: query.get("tag"),
+              Digest: "sha256:b5ca1e6dfd49c1a17f500a4dfc6045fbc42ceb485317703232f5c07076f9ed2d",
+              Size: 527,
+            },
+          },
         ];
         return response.end(lines.map((line) => JSON.stringify(line) + "\r\n").join(""));
       }
       const image = findImage(name);
-      if (!image) return sendError(response, 404, `No such image: ${familiar(withDefaultTag(name))}`);
+      if (!image) {
+        return sendError(response, 404, `No such image: ${familiar(withDefaultTag(name))}`);
+      }
       if (match[2] === "json") {
-        return sendJson(response, 200, { Id: image.id, RepoTags: image.repoTags, RepoDigests: image.repoDigests, Parent: "", Comment: "", Created: isoNano(image.created * 1000), Config: { Env: image.env, Cmd: image.cmd, Entrypoint: null, Labels: null }, Architecture: "amd64", Os: "linux", Size: image.size, GraphDriver: { Data: { MergedDir: "/var/lib/docker/overlay2/e5d4/merged" }, Name: "overlay2" }, RootFS: { Type: "layers", Layers: image.layers.map((layer) => layer.id) } });
+        return sendJson(response, 200, {
+          Id: image.id,
+          RepoTags: image.repoTags,
+          RepoDigests: image.repoDigests,
+          Parent: "",
+          Comment: "",
+          Created: isoNano(image.created * 1000),
+          Config: { Env: image.env, Cmd: image.cmd, Entrypoint: null, Labels: null },
+          Architecture: "amd64",
+          Os: "linux",
+          Size: image.size,
+          GraphDriver: {
+            Data: { MergedDir: "/var/lib/docker/overlay2/e5d4/merged" },
+            Name: "overlay2",
+          },
+          RootFS: { Type: "layers", Layers: image.layers.map((layer) => layer.id) },
+        });
       }
       if (match[2] === "history") {
-        return sendJson(response, 200, image.history.map((item, index) => ({ Comment: item.comment, Created: item.created, CreatedBy: item.createdBy, Id: index === 0 ? image.id : "<missing>", Size: item.size, Tags: index === 0 ? image.repoTags : null })));
+        return sendJson(
+          response,
+          200,
+          image.history.map((item, index) => ({
+            Comment: item.comment,
+            Created: item.created,
+            CreatedBy: item.createdBy,
+            Id: index === 0 ? image.id : "<missing>",
+            Size: item.size,
+            Tags: index === 0 ? image.repoTags : null,
+          })),
+        );
       }
       if (match[2] === "tag" && method === "POST") {
         const tag = familiar(`${query.get("repo")}:${query.get("tag") ?? "latest"}`);
@@ -896,29 +1245,54 @@ export async function startFakeEngine(
       const tag = familiar(withDefaultTag(name));
       if (image.repoTags.includes(tag) && (image.repoTags.length > 1 || (user && !force))) {
         if (image.repoTags.length === 1 && user) {
-          return sendError(response, 409, `conflict: unable to remove repository reference "${name}" (must force) - container ${user.id.slice(0, 12)} is using its referenced image ${image.id.slice(7, 19)}`);
+          return sendError(
+            response,
+            409,
+            `conflict: unable to remove repository reference "${name}" (must force) - container ${
+              user.id.slice(0, 12)
+            } is using its referenced image ${image.id.slice(7, 19)}`,
+          );
         }
         image.repoTags = image.repoTags.filter((item) => item !== tag);
         return sendJson(response, 200, [{ Untagged: tag }]);
       }
       if (user && !force) {
-        return sendError(response, 409, `conflict: unable to delete ${image.id.slice(7, 19)} (must be forced) - image is being used by stopped container ${user.id.slice(0, 12)}`);
+        return sendError(
+          response,
+          409,
+          `conflict: unable to delete ${
+            image.id.slice(7, 19)
+          } (must be forced) - image is being used by stopped container ${user.id.slice(0, 12)}`,
+        );
       }
       images.splice(images.indexOf(image), 1);
-      return sendJson(response, 200, [...image.repoTags.map((item) => ({ Untagged: item })), { Deleted: image.id }]);
+      return sendJson(response, 200, [...image.repoTags.map((item) => ({ Untagged: item })), {
+        Deleted: image.id,
+      }]);
     }
     if (path === "/networks" && method === "GET") {
       return sendJson(response, 200, networks.map(networkJson));
     }
     if (path === "/networks/create" && method === "POST") {
       const body = json();
-      if (networks.some((network) => network.Name === body.Name)) return sendError(response, 409, `network with name ${body.Name} already exists`);
-      const network = { Name: String(body.Name), Id: randomId(), Driver: String(body.Driver || "bridge"), Created: "2026-11-28T07:00:00.5Z", Subnet: undefined, Labels: body.Labels ?? {} };
+      if (networks.some((network) => network.Name === body.Name)) {
+        return sendError(response, 409, `network with name ${body.Name} already exists`);
+      }
+      const network = {
+        Name: String(body.Name),
+        Id: randomId(),
+        Driver: String(body.Driver || "bridge"),
+        Created: "2026-11-28T07:00:00.5Z",
+        Subnet: undefined,
+        Labels: body.Labels ?? {},
+      };
       networks.push(network);
       return sendJson(response, 201, { Id: network.Id, Warning: "" });
     }
     if ((match = path.match(/^\/networks\/([^/]+)(\/connect|\/disconnect)?$/))) {
-      const network = networks.find((item) => item.Name === match![1] || item.Id.startsWith(match![1]));
+      const network = networks.find((item) =>
+        item.Name === match![1] || item.Id.startsWith(match![1])
+      );
       if (!network) return sendError(response, 404, `network ${match[1]} not found`);
       if (method === "GET") return sendJson(response, 200, networkJson(network));
       if (method === "DELETE") {
@@ -927,16 +1301,36 @@ export async function startFakeEngine(
       }
       return sendEmpty(response, 200);
     }
-    if ((match = path.match(/^\/volumes\/(.+)$/))) return sendError(response, 404, `get ${match[1]}: no such volume`);
-    if ((match = path.match(/^\/plugins\/(.+)\/json$/))) return sendError(response, 404, `plugin "${match[1]}" not found`);
+    if ((match = path.match(/^\/volumes\/(.+)$/))) {
+      return sendError(response, 404, `get ${match[1]}: no such volume`);
+    }
+    if ((match = path.match(/^\/plugins\/(.+)\/json$/))) {
+      return sendError(response, 404, `plugin "${match[1]}" not found`);
+    }
     sendError(response, 404, "page not found");
   };
 
   function networkJson(network: (typeof networks)[number]) {
     return {
-      Name: network.Name, Id: network.Id, Created: network.Created, Scope: "local", Driver: network.Driver, EnableIPv6: false,
-      IPAM: { Driver: "default", Options: null, Config: network.Subnet ? [{ Subnet: network.Subnet }] : [] },
-      Internal: false, Attachable: false, Ingress: false, ConfigFrom: { Network: "" }, ConfigOnly: false, Containers: {}, Options: {}, Labels: network.Labels,
+      Name: network.Name,
+      Id: network.Id,
+      Created: network.Created,
+      Scope: "local",
+      Driver: network.Driver,
+      EnableIPv6: false,
+      IPAM: {
+        Driver: "default",
+        Options: null,
+        Config: network.Subnet ? [{ Subnet: network.Subnet }] : [],
+      },
+      Internal: false,
+      Attachable: false,
+      Ingress: false,
+      ConfigFrom: { Network: "" },
+      ConfigOnly: false,
+      Containers: {},
+      Options: {},
+      Labels: network.Labels,
     };
   }
 
@@ -981,27 +1375,36 @@ export async function startFakeEngine(
     // The request body (exec start's {"Detach":false,"Tty":...}) is not needed: the exec
     // was configured at create time. Not waiting for it avoids depending on whether the
     // body arrives as request data or inside `head`.
-    request.resume();
+    bodyToSkip.set(socket, Number(request.headers["content-length"] ?? 0));
+    request.on("data", (chunk: Uint8Array) => {
+      bodyToSkip.set(socket, Math.max(0, (bodyToSkip.get(socket) ?? 0) - chunk.length));
+    });
     {
       let match: RegExpMatchArray | null;
       if ((match = path.match(/^\/containers\/([^/]+)\/attach$/))) {
         const container = findContainer(match[1]);
         if (!container) {
           const body = JSON.stringify({ message: `No such container: ${match[1]}` });
-          socket.end(`HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+          socket.end(
+            `HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+          );
           return;
         }
         upgrade(socket);
         const stdin = url.searchParams.get("stdin") === "1";
         container.attachments.push({ socket, stdin });
-        if (stdin && container.process) wireStdin(socket, container.process, container.config.StdinOnce === true);
+        if (stdin && container.process) {
+          wireStdin(socket, container.process, container.config.StdinOnce === true);
+        }
         return;
       }
       if ((match = path.match(/^\/exec\/([^/]+)\/start$/))) {
         const exec = execs.get(match[1]);
         if (!exec) {
           const body = JSON.stringify({ message: `No such exec instance: ${match[1]}` });
-          socket.end(`HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+          socket.end(
+            `HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+          );
           return;
         }
         upgrade(socket);
@@ -1024,12 +1427,29 @@ export async function startFakeEngine(
       image: image.repoTags[0],
       imageId: image.id,
       config: {
-        Hostname: id.slice(0, 12), Domainname: "", User: "", AttachStdin: false, AttachStdout: false,
-        AttachStderr: false, Tty: spec.tty ?? false, OpenStdin: false, StdinOnce: false,
-        Env: spec.env ?? image.env, Cmd: spec.cmd, Image: image.repoTags[0], Volumes: null, WorkingDir: "",
-        Entrypoint: null, OnBuild: null, Labels: {},
+        Hostname: id.slice(0, 12),
+        Domainname: "",
+        User: "",
+        AttachStdin: false,
+        AttachStdout: false,
+        AttachStderr: false,
+        Tty: spec.tty ?? false,
+        OpenStdin: false,
+        StdinOnce: false,
+        Env: spec.env ?? image.env,
+        Cmd: spec.cmd,
+        Image: image.repoTags[0],
+        Volumes: null,
+        WorkingDir: "",
+        Entrypoint: null,
+        OnBuild: null,
+        Labels: {},
       },
-      hostConfig: { NetworkMode: "default", AutoRemove: false, RestartPolicy: { Name: "no", MaximumRetryCount: 0 } },
+      hostConfig: {
+        NetworkMode: "default",
+        AutoRemove: false,
+        RestartPolicy: { Name: "no", MaximumRetryCount: 0 },
+      },
       created: Math.floor(now / 1000) - 5 * 3600 + containers.size,
       state: "created",
       exitCode: 0,
@@ -1040,7 +1460,10 @@ export async function startFakeEngine(
       followers: [],
       waiters: [],
       ports: (spec.publish ?? []).map((port) => ({
-        IP: port.ip, PrivatePort: port.containerPort, PublicPort: port.hostPort, Type: port.protocol ?? "tcp",
+        IP: port.ip,
+        PrivatePort: port.containerPort,
+        PublicPort: port.hostPort,
+        Type: port.protocol ?? "tcp",
       })),
     });
     const container = containers.get(id)!;

@@ -123,8 +123,8 @@ Deno.test("templates: fields, chains, pipelines and functions", () => {
   assertEquals(run('{{printf "%-5s|%3d" .Name .State.Pid}}'), "web  | 42");
   assertEquals(run("{{.Labels}}"), "map[com.example:x other:y]");
   assertEquals(run("{{.Names}}"), "[a b]");
-  assertEquals(run('{{pad .Name 2 1}}|{{pad .Empty 2 1}}|'), "  web ||");
-  assertEquals(run('{{truncate .Name 2}}'), "we");
+  assertEquals(run("{{pad .Name 2 1}}|{{pad .Empty 2 1}}|"), "  web ||");
+  assertEquals(run("{{truncate .Name 2}}"), "we");
   assertEquals(run('{{split "a:b" ":"}}'), "[a b]");
   assertEquals(run('{{title "hello world"}}'), "Hello World");
   assertEquals(run("{{(index .Names 1) | upper}}"), "B");
@@ -143,11 +143,11 @@ Deno.test("templates: control structures, variables and whitespace trimming", ()
   assertEquals(run("{{$x := .On}}{{if $x}}set{{end}}"), "set");
   assertEquals(run("a  {{- .On -}}  b"), "atrueb");
   assertEquals(run("{{/* a comment */}}ok"), "ok");
-  assertEquals(run('{{if and .On (not .Off)}}both{{end}}'), "both");
-  assertEquals(run('{{if eq (len .Items) 3}}three{{end}}'), "three");
+  assertEquals(run("{{if and .On (not .Off)}}both{{end}}"), "both");
+  assertEquals(run("{{if eq (len .Items) 3}}three{{end}}"), "three");
   assertEquals(run('{{if eq "a" "b" "a"}}any{{end}}'), "any");
   assertEquals(run("{{if ne .Nil nil}}set{{else}}nil{{end}}"), "nil");
-  assertEquals(run("{{range .Items}}{{if eq . \"y\"}}{{break}}{{end}}{{.}}{{end}}"), "x");
+  assertEquals(run('{{range .Items}}{{if eq . "y"}}{{break}}{{end}}{{.}}{{end}}'), "x");
 });
 
 Deno.test("templates: errors read like Go's", () => {
@@ -156,7 +156,10 @@ Deno.test("templates: errors read like Go's", () => {
   const unknownFunction = assertThrows(() => parseTemplate("{{nosuch .X}}"), TemplateError);
   assertEquals(unknownFunction.message, 'template: :1: function "nosuch" not defined');
   const context = new ContainerContext({ Id: "abc", Created: 0 }, true);
-  const missingField = assertThrows(() => parseTemplate("{{.Foo}}").execute(context), TemplateError);
+  const missingField = assertThrows(
+    () => parseTemplate("{{.Foo}}").execute(context),
+    TemplateError,
+  );
   assertEquals(
     missingField.message,
     'template: :1:2: executing "" at <.Foo>: can\'t evaluate field Foo in type *formatter.ContainerContext',
@@ -165,14 +168,18 @@ Deno.test("templates: errors read like Go's", () => {
     () => parseTemplate("x {{.A.Nope}}").execute({ A: {} }, {}, { missingKeyError: true }),
     TemplateError,
   );
-  assertEquals(strict.message, 'template: :1:4: executing "" at <.A.Nope>: map has no entry for key "Nope"');
+  assertEquals(
+    strict.message,
+    'template: :1:4: executing "" at <.A.Nope>: map has no entry for key "Nope"',
+  );
 });
 
 Deno.test("Go JSON: HTML escaping, indentation that keeps the daemon's bytes", () => {
   assertEquals(goJson({ a: "<b>&" }), '{"a":"\\u003cb\\u003e\\u0026"}');
   assertEquals(goJson({ a: "<b>&" }, { escapeHtml: false }), '{"a":"<b>&"}');
   assertEquals(goJson("\u2028"), '"\\u2028"');
-  const raw = '{"Id":"x","Args":[],"Env":null,"Config":{"Cmd":["sh","-c","a \\u003e b"]},"Labels":{}}';
+  const raw =
+    '{"Id":"x","Args":[],"Env":null,"Config":{"Cmd":["sh","-c","a \\u003e b"]},"Labels":{}}';
   assertEquals(
     indentJson(raw, "", "    "),
     [
@@ -209,10 +216,14 @@ Deno.test("container rows: short IDs, ellipsized quoted commands, names without 
   assertEquals(context.ID(), "c1a69c3c0389");
   assertEquals(context.Names(), "t1");
   assertEquals(context.Command(), '"sh -c \'while true; …"'); // 19 characters and …
-  assertEquals(new ContainerContext({ ...context.container }, false).Command(), '"sh -c \'while true; do sleep 1; done\'"');
+  assertEquals(
+    new ContainerContext({ ...context.container }, false).Command(),
+    "\"sh -c 'while true; do sleep 1; done'\"",
+  );
   assertEquals(context.Image(), "busybox:local");
   assertEquals(
-    new ContainerContext({ ...context.container, Image: "docker.io/library/busybox:latest" }, true).Image(),
+    new ContainerContext({ ...context.container, Image: "docker.io/library/busybox:latest" }, true)
+      .Image(),
     "busybox:latest",
   );
   assertEquals(
@@ -263,13 +274,23 @@ Deno.test("docker ps table and JSON rendering", () => {
     "CONTAINER ID   IMAGE           COMMAND       CREATED       STATUS       PORTS                  NAMES\n" +
       'c1a69c3c0389   busybox:local   "sleep 300"   5 hours ago   Up 5 hours   0.0.0.0:8080->80/tcp   t1\n',
   );
-  assertEquals(renderFormat(containerFormat("", true, false), rows, CONTAINER_HEADER), "c1a69c3c0389\n");
+  assertEquals(
+    renderFormat(containerFormat("", true, false), rows, CONTAINER_HEADER),
+    "c1a69c3c0389\n",
+  );
   const json = JSON.parse(renderFormat("json", rows, CONTAINER_HEADER));
   assertEquals(Object.keys(json), [...Object.keys(json)].sort());
   assertEquals(json.Ports, "0.0.0.0:8080->80/tcp");
   assert(renderFormat("{{json .}}", rows, CONTAINER_HEADER).includes("0.0.0.0:8080-\\u003e80/tcp"));
-  assertEquals(renderFormat("table {{.Names}}\\t{{.State}}", rows, CONTAINER_HEADER), "NAMES     STATE\nt1        running\n");
-  assertThrows(() => renderFormat("{{.Nope}}", rows, CONTAINER_HEADER), FormatError, "template parsing error");
+  assertEquals(
+    renderFormat("table {{.Names}}\\t{{.State}}", rows, CONTAINER_HEADER),
+    "NAMES     STATE\nt1        running\n",
+  );
+  assertThrows(
+    () => renderFormat("{{.Nope}}", rows, CONTAINER_HEADER),
+    FormatError,
+    "template parsing error",
+  );
 });
 
 Deno.test("docker images: one row per tag, dangling images as <none>", () => {
@@ -282,7 +303,13 @@ Deno.test("docker images: one row per tag, dangling images as <none>", () => {
       Created: created,
       Size: 1982340,
     },
-    { Id: "sha256:" + "a".repeat(64), RepoTags: null, RepoDigests: null, Created: created, Size: 10 },
+    {
+      Id: "sha256:" + "a".repeat(64),
+      RepoTags: null,
+      RepoDigests: null,
+      Created: created,
+      Size: 10,
+    },
   ];
   const format = imageFormat("table", false, false);
   assertEquals(
@@ -316,15 +343,21 @@ Deno.test("system df summarises images, containers, volumes and build cache", ()
     Volumes: [],
     BuildCache: [],
   });
-  assertEquals(rows.map((row) => [row.Type(), row.TotalCount(), row.Active(), row.Size(), row.Reclaimable()]), [
-    ["Images", "1", "1", "2MB", "0B (0%)"],
-    ["Containers", "2", "1", "40B", "10B (25%)"],
-    ["Local Volumes", "0", "0", "0B", "0B"],
-    ["Build Cache", "0", "0", "0B", "0B"],
-  ]);
+  assertEquals(
+    rows.map((row) => [row.Type(), row.TotalCount(), row.Active(), row.Size(), row.Reclaimable()]),
+    [
+      ["Images", "1", "1", "2MB", "0B (0%)"],
+      ["Containers", "2", "1", "40B", "10B (25%)"],
+      ["Local Volumes", "0", "0", "0B", "0B"],
+      ["Build Cache", "0", "0", "0B", "0B"],
+    ],
+  );
 });
 
 Deno.test("build times are shown in ANSI C form", () => {
-  assertEquals(reformatBuildTime("2026-05-07T21:09:36.000000000+00:00"), "Thu May  7 21:09:36 2026");
+  assertEquals(
+    reformatBuildTime("2026-05-07T21:09:36.000000000+00:00"),
+    "Thu May  7 21:09:36 2026",
+  );
   assertEquals(reformatBuildTime("not a date"), "not a date");
 });

@@ -2,11 +2,20 @@
 // progress rendering), flag parsing, and the create request built from `run` flags.
 
 import { assertEquals, assertRejects, assertThrows } from "../helpers/assert.ts";
-import { Demultiplexer, demultiplexAll, frame } from "../../lib/docker_cli/streams/stdcopy.ts";
-import { displayJsonMessages, JsonMessageError, progressString } from "../../lib/docker_cli/streams/jsonmessage.ts";
+import { demultiplexAll, Demultiplexer, frame } from "../../lib/docker_cli/streams/stdcopy.ts";
+import {
+  displayJsonMessages,
+  JsonMessageError,
+  progressString,
+} from "../../lib/docker_cli/streams/jsonmessage.ts";
 import { MemoryOutput } from "../../lib/docker_cli/streams/output.ts";
 import { FlagError, parseFlags } from "../../lib/docker_cli/flags.ts";
-import { buildContainerConfig, CONTAINER_FLAGS, parsePortSpecs, parseRestartPolicy } from "../../lib/docker_cli/commands/container/opts.ts";
+import {
+  buildContainerConfig,
+  CONTAINER_FLAGS,
+  parsePortSpecs,
+  parseRestartPolicy,
+} from "../../lib/docker_cli/commands/container/opts.ts";
 import { parseHost } from "../../lib/docker_cli/client/engine.ts";
 import { parseDetachKeys } from "../../lib/docker_cli/streams/hijack.ts";
 
@@ -23,7 +32,11 @@ Deno.test("frames: header is stream byte + big-endian length (as in the logs tra
 });
 
 Deno.test("demultiplexing splits stdout and stderr, even across chunk boundaries", async () => {
-  const stream = new Uint8Array([...frame(1, "out\n"), ...frame(2, "err\n"), ...frame(1, "more\n")]);
+  const stream = new Uint8Array([
+    ...frame(1, "out\n"),
+    ...frame(2, "err\n"),
+    ...frame(1, "more\n"),
+  ]);
   assertEquals(await demultiplexAll(stream), { stdout: "out\nmore\n", stderr: "err\n" });
   let stdout = "";
   let stderr = "";
@@ -31,10 +44,20 @@ Deno.test("demultiplexing splits stdout and stderr, even across chunk boundaries
     stdout: (bytes) => void (stdout += new TextDecoder().decode(bytes)),
     stderr: (bytes) => void (stderr += new TextDecoder().decode(bytes)),
   });
-  for (let offset = 0; offset < stream.length; offset += 3) await demux.push(stream.slice(offset, offset + 3));
+  for (let offset = 0; offset < stream.length; offset += 3) {
+    await demux.push(stream.slice(offset, offset + 3));
+  }
   assertEquals([stdout, stderr, demux.pending], ["out\nmore\n", "err\n", 0]);
-  await assertRejects(() => demux.push(frame(3, "boom")), Error, "error from daemon in stream: boom");
-  await assertRejects(() => new Demultiplexer({}).push(frame(7, "x")), Error, "Unrecognized input header: 7");
+  await assertRejects(
+    () => demux.push(frame(3, "boom")),
+    Error,
+    "error from daemon in stream: boom",
+  );
+  await assertRejects(
+    () => new Demultiplexer({}).push(frame(7, "x")),
+    Error,
+    "Unrecognized input header: 7",
+  );
 });
 
 const PULL_STREAM = [
@@ -95,7 +118,10 @@ Deno.test("an errorDetail in the stream is the command's error", async () => {
   const error = await assertRejects(
     () =>
       displayJsonMessages(
-        chunksOf('{"status":"Pulling"}\n', '{"errorDetail":{"message":"manifest unknown"},"error":"manifest unknown"}\n'),
+        chunksOf(
+          '{"status":"Pulling"}\n',
+          '{"errorDetail":{"message":"manifest unknown"},"error":"manifest unknown"}\n',
+        ),
         out,
       ),
     JsonMessageError,
@@ -112,7 +138,11 @@ Deno.test("flags: combined shorthands, glued values, lists, booleans, interspers
     { name: "time", kind: "int" as const, description: "" },
     { name: "sig-proxy", kind: "bool" as const, defaultValue: true, description: "" },
   ];
-  const parsed = parseFlags(["-it", "-p8080:80", "-p", "9000:9000", "--name=web", "--sig-proxy=false", "img", "ls", "-l"], specs, false);
+  const parsed = parseFlags(
+    ["-it", "-p8080:80", "-p", "9000:9000", "--name=web", "--sig-proxy=false", "img", "ls", "-l"],
+    specs,
+    false,
+  );
   assertEquals(parsed.values.interactive, true);
   assertEquals(parsed.values.tty, true);
   assertEquals(parsed.values.publish, ["8080:80", "9000:9000"]);
@@ -144,7 +174,9 @@ Deno.test("port specs become ExposedPorts and PortBindings", () => {
     "80/tcp": [{ HostIp: "", HostPort: "8000" }],
     "81/tcp": [{ HostIp: "", HostPort: "8001" }],
   });
-  assertEquals(parsePortSpecs(["8000-8010:80"]).bindings, { "80/tcp": [{ HostIp: "", HostPort: "8000-8010" }] });
+  assertEquals(parsePortSpecs(["8000-8010:80"]).bindings, {
+    "80/tcp": [{ HostIp: "", HostPort: "8000-8010" }],
+  });
   assertThrows(() => parsePortSpecs(["70000:80"]), Error, "invalid hostPort: 70000");
   assertThrows(() => parsePortSpecs(["80/xyz"]), Error, "invalid proto: xyz");
   assertThrows(() => parsePortSpecs(["1.2.3:80:80"]), Error, "invalid IP address: 1.2.3");
@@ -159,7 +191,29 @@ Deno.test("restart policies parse like docker's", () => {
 
 Deno.test("run flags become the create body the real CLI sends", async () => {
   const flags = parseFlags(
-    ["-d", "-P", "-e", "A=1", "-w", "/srv", "-u", "1000", "--entrypoint", "sh", "-m", "64m", "--pids-limit", "10", "--restart", "on-failure:2", "--network", "host", "busybox", "-c", "true"],
+    [
+      "-d",
+      "-P",
+      "-e",
+      "A=1",
+      "-w",
+      "/srv",
+      "-u",
+      "1000",
+      "--entrypoint",
+      "sh",
+      "-m",
+      "64m",
+      "--pids-limit",
+      "10",
+      "--restart",
+      "on-failure:2",
+      "--network",
+      "host",
+      "busybox",
+      "-c",
+      "true",
+    ],
     [
       { name: "detach", short: "d", kind: "bool", description: "" },
       { name: "name", kind: "string", description: "" },
@@ -168,7 +222,12 @@ Deno.test("run flags become the create body the real CLI sends", async () => {
     false,
   );
   const [image, ...command] = flags.positional;
-  const { config, hostConfig, networkingConfig } = await buildContainerConfig(flags, image, command, [0, 0]);
+  const { config, hostConfig, networkingConfig } = await buildContainerConfig(
+    flags,
+    image,
+    command,
+    [0, 0],
+  );
   assertEquals(config.Image, "busybox");
   assertEquals(config.Cmd, ["-c", "true"]);
   assertEquals(config.Entrypoint, ["sh"]);
@@ -180,11 +239,29 @@ Deno.test("run flags become the create body the real CLI sends", async () => {
   assertEquals(hostConfig.PublishAllPorts, true);
   assertEquals(hostConfig.RestartPolicy, { Name: "on-failure", MaximumRetryCount: 2 });
   assertEquals(hostConfig.NetworkMode, "host");
-  assertEquals(Object.keys((networkingConfig as { EndpointsConfig: object }).EndpointsConfig), ["host"]);
+  assertEquals(Object.keys((networkingConfig as { EndpointsConfig: object }).EndpointsConfig), [
+    "host",
+  ]);
   // Key order follows the real CLI's JSON (see the runrm trace).
-  assertEquals(Object.keys(config).slice(0, 6), ["Hostname", "Domainname", "User", "AttachStdin", "AttachStdout", "AttachStderr"]);
-  assertEquals(Object.keys(hostConfig).slice(0, 4), ["Binds", "ContainerIDFile", "LogConfig", "NetworkMode"]);
-  const conflicting = parseFlags(["--rm", "--restart", "always", "busybox"], CONTAINER_FLAGS, false);
+  assertEquals(Object.keys(config).slice(0, 6), [
+    "Hostname",
+    "Domainname",
+    "User",
+    "AttachStdin",
+    "AttachStdout",
+    "AttachStderr",
+  ]);
+  assertEquals(Object.keys(hostConfig).slice(0, 4), [
+    "Binds",
+    "ContainerIDFile",
+    "LogConfig",
+    "NetworkMode",
+  ]);
+  const conflicting = parseFlags(
+    ["--rm", "--restart", "always", "busybox"],
+    CONTAINER_FLAGS,
+    false,
+  );
   await assertRejects(
     () => buildContainerConfig(conflicting, "busybox", [], [0, 0]),
     Error,
@@ -193,7 +270,11 @@ Deno.test("run flags become the create body the real CLI sends", async () => {
 });
 
 Deno.test("daemon addresses and detach keys", () => {
-  assertEquals(parseHost("unix:///run/mini-docker.sock"), { kind: "unix", path: "/run/mini-docker.sock", text: "unix:///run/mini-docker.sock" });
+  assertEquals(parseHost("unix:///run/mini-docker.sock"), {
+    kind: "unix",
+    path: "/run/mini-docker.sock",
+    text: "unix:///run/mini-docker.sock",
+  });
   assertEquals(parseHost("tcp://127.0.0.1:2375").kind, "tcp");
   assertThrows(() => parseHost("ftp://x"), Error, "unable to parse docker host");
   assertEquals([...parseDetachKeys("ctrl-p,ctrl-q")], [16, 17]);

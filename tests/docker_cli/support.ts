@@ -59,14 +59,23 @@ export function runRealDocker(
   args: string[],
   stdin?: string,
 ): Promise<CliResult> {
-  return runProgram("docker", args, { DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: configDir }, stdin);
+  return runProgram(
+    "docker",
+    args,
+    { DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: configDir },
+    stdin,
+  );
 }
 
 /** Why the real docker 28 CLI cannot be compared against here, or undefined when it can. */
 export function missingDocker28(): string | undefined {
   const missing = missingTool("docker");
   if (missing) return missing;
-  const output = new Deno.Command("docker", { args: ["--version"], stdout: "piped", stderr: "null" })
+  const output = new Deno.Command("docker", {
+    args: ["--version"],
+    stdout: "piped",
+    stderr: "null",
+  })
     .outputSync();
   const text = new TextDecoder().decode(output.stdout);
   return /version 28\./.test(text)
@@ -123,5 +132,8 @@ export async function runBoth(
 ): Promise<{ real: CliResult; mini: CliResult }> {
   const real = await runRealDocker(twins.real.socketPath, twins.configDir, args, stdin);
   const mini = await runMiniDocker(twins.mini.socketPath, args, stdin);
-  return { real, mini: { ...mini, stdout: normalize(mini.stdout), stderr: normalize(mini.stderr) } };
+  return {
+    real,
+    mini: { ...mini, stdout: normalize(mini.stdout), stderr: normalize(mini.stderr) },
+  };
 }

@@ -22,22 +22,6 @@ import {
   waitUntil,
 } from "../tasks/support.ts";
 
-let rootfs: Promise<string> | undefined;
-
-/** One busybox rootfs per test module, bind-mounted into every bundle. */
-function sharedRootfs(): Promise<string> {
-  rootfs ??= (async () => {
-    const directory = await Deno.makeTempDir({ prefix: "mini-shim-rootfs-" });
-    globalThis.addEventListener("unload", () => {
-      try {
-        Deno.removeSync(directory, { recursive: true });
-      } catch { /* already gone */ }
-    });
-    return await buildBusyboxRootfs(directory);
-  })();
-  return rootfs;
-}
-
 /** A shim, its bundle, and the events it published. */
 export class ShimFixture {
   readonly events: Envelope[] = [];
@@ -102,9 +86,13 @@ export class ShimFixture {
     return fixture;
   }
 
-  /** The bind mount that assembles the rootfs (what a snapshotter's Mounts would return). */
+  /**
+   * The bind mount that assembles the rootfs (what a snapshotter's Mounts would return),
+   * of a busybox tree built in this fixture's own directory.
+   */
   async rootfsMounts() {
-    return [{ type: "bind", source: await sharedRootfs(), options: ["rbind", "rw"] }];
+    const source = await buildBusyboxRootfs(join(this.base, "image"));
+    return [{ type: "bind", source, options: ["rbind", "rw"] }];
   }
 
   /** Creates the container with the shared rootfs. */

@@ -30,35 +30,19 @@ export function uniqueNamespace(prefix = "t"): string {
   return `${prefix}${crypto.randomUUID().replaceAll("-", "").slice(0, 10)}`;
 }
 
-let archive: Promise<string> | undefined;
-
-/** The busybox base image as an OCI archive, built once per test module. */
-export function busyboxArchive(): Promise<string> {
-  archive ??= (async () => {
-    const directory = await Deno.makeTempDir({ prefix: "mini-shim-test-image-" });
-    globalThis.addEventListener("unload", () => {
-      try {
-        Deno.removeSync(directory, { recursive: true });
-      } catch { /* already gone */ }
-    });
-    const path = join(directory, "busybox.tar");
-    await writeBaseImageArchive(path);
-    return path;
-  })();
-  return archive;
+/** Writes the busybox base image as an OCI archive into `directory` (a fraction of a second). */
+export async function busyboxArchive(directory: string): Promise<string> {
+  const path = join(directory, "busybox.tar");
+  await writeBaseImageArchive(path);
+  return path;
 }
 
 /** Starts mini-containerd and imports the busybox image into `namespace`. */
 export async function daemonWithBusybox(namespace: string): Promise<TestContainerd> {
   const daemon = await TestContainerd.start();
   try {
-    const imported = await daemon.ctr([
-      "-n",
-      namespace,
-      "images",
-      "import",
-      await busyboxArchive(),
-    ]);
+    const archive = await busyboxArchive(daemon.paths.base);
+    const imported = await daemon.ctr(["-n", namespace, "images", "import", archive]);
     if (imported.code !== 0) throw new Error(`images import failed: ${imported.stderr}`);
   } catch (error) {
     await daemon.cleanup();

@@ -269,7 +269,7 @@ Deno.test(
         "images",
         "import",
         "--no-unpack",
-        await busyboxArchive(),
+        await busyboxArchive(daemon.paths.base),
       ]);
       assertEquals(imported.code, 0, imported.stderr);
       assertEquals((await client.snapshots().walk()).length, 0);

@@ -4,10 +4,10 @@
 // multi-platform image is included, plus the index that names them all.
 // Mirrors containerd's cmd/ctr/commands/images/export.go (its --local code path).
 
-import { parseArgs } from "node:util";
 import { exportImages } from "../../image_archive/export.ts";
 import { orderedPlatforms } from "../../platforms/compare.ts";
 import { parsePlatform } from "../../platforms/parse.ts";
+import { parseSubcommandArguments } from "../arguments.ts";
 import type { CtrSubcommand } from "../types.ts";
 import { UsageError } from "../types.ts";
 
@@ -26,26 +26,13 @@ export const exportSubcommand: CtrSubcommand = {
   aliases: [],
   summary: "export images to an OCI tar archive",
   async run(args, { client }) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args,
-        allowPositionals: true,
-        options: {
-          platform: { type: "string", multiple: true },
-          "all-platforms": { type: "boolean" },
-          "skip-manifest-json": { type: "boolean" },
-          help: { type: "boolean", short: "h" },
-        },
-      });
-    } catch (error) {
-      throw new UsageError(`${error instanceof Error ? error.message : error}\n\n${usage}`);
-    }
+    const parsed = parseSubcommandArguments(args, {
+      platform: { type: "string", multiple: true },
+      "all-platforms": { type: "boolean" },
+      "skip-manifest-json": { type: "boolean" },
+    }, usage);
+    if (!parsed) return 0;
     const { values, positionals } = parsed;
-    if (values.help) {
-      console.log(usage);
-      return 0;
-    }
     const [output, ...names] = positionals;
     if (output === undefined || names.length === 0) {
       throw new UsageError(

@@ -5,13 +5,13 @@
 // `unpacking <name> (<digest>)...done` as ctr does.
 // Mirrors containerd's cmd/ctr/commands/images/import.go (its --local code path).
 
-import { parseArgs } from "node:util";
 import { importImages } from "../../image_archive/import.ts";
 import type { ImportOptions } from "../../image_archive/types.ts";
 import { allPlatforms, defaultPlatform, onlyPlatformStrict } from "../../platforms/compare.ts";
 import { parsePlatform } from "../../platforms/parse.ts";
 import { unpackImage } from "../../unpack/mod.ts";
 import { parseLabelArguments } from "../table.ts";
+import { parseSubcommandArguments } from "../arguments.ts";
 import type { CtrSubcommand } from "../types.ts";
 import { UsageError } from "../types.ts";
 
@@ -50,31 +50,18 @@ export const importSubcommand: CtrSubcommand = {
   aliases: [],
   summary: "import images from an OCI or docker save archive",
   async run(args, { client }) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args,
-        allowPositionals: true,
-        options: {
-          "base-name": { type: "string" },
-          digests: { type: "boolean" },
-          "skip-digest-for-named": { type: "boolean" },
-          "index-name": { type: "string" },
-          "all-platforms": { type: "boolean" },
-          platform: { type: "string" },
-          "no-unpack": { type: "boolean" },
-          label: { type: "string", multiple: true },
-          help: { type: "boolean", short: "h" },
-        },
-      });
-    } catch (error) {
-      throw new UsageError(`${error instanceof Error ? error.message : error}\n\n${usage}`);
-    }
+    const parsed = parseSubcommandArguments(args, {
+      "base-name": { type: "string" },
+      digests: { type: "boolean" },
+      "skip-digest-for-named": { type: "boolean" },
+      "index-name": { type: "string" },
+      "all-platforms": { type: "boolean" },
+      platform: { type: "string" },
+      "no-unpack": { type: "boolean" },
+      label: { type: "string", multiple: true },
+    }, usage);
+    if (!parsed) return 0;
     const { values, positionals } = parsed;
-    if (values.help) {
-      console.log(usage);
-      return 0;
-    }
     if (positionals.length !== 1) {
       throw new UsageError(`expected one archive file or "-"\n\n${usage}`);
     }

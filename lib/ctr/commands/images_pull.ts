@@ -6,7 +6,6 @@
 // Mirrors containerd's `cmd/ctr/commands/images/pull.go` and
 // `cmd/ctr/commands/content/fetch.go` (`Fetch`, `ShowProgress`).
 
-import { parseArgs } from "node:util";
 import type { Platform } from "../../images/types.ts";
 import { defaultPlatform } from "../../platforms/compare.ts";
 import { formatPlatform, parsePlatform } from "../../platforms/parse.ts";
@@ -15,6 +14,7 @@ import { TransferTracker } from "../../registry/progress.ts";
 import { pullImage } from "../../registry/pull.ts";
 import { unpackImage } from "../../unpack/mod.ts";
 import { formatGoDuration, ProgressDisplay } from "../progress.ts";
+import { parseSubcommandArguments } from "../arguments.ts";
 import type { CtrSubcommand } from "../types.ts";
 import { UsageError } from "../types.ts";
 
@@ -44,29 +44,16 @@ export const pullSubcommand: CtrSubcommand = {
   aliases: [],
   summary: "pull an image from a remote registry",
   async run(args, { client }) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args,
-        allowPositionals: true,
-        options: {
-          "plain-http": { type: "boolean" },
-          user: { type: "string", short: "u" },
-          platform: { type: "string", multiple: true },
-          "all-platforms": { type: "boolean" },
-          "no-unpack": { type: "boolean" },
-          "max-concurrent-downloads": { type: "string" },
-          help: { type: "boolean", short: "h" },
-        },
-      });
-    } catch (error) {
-      throw new UsageError(`${error instanceof Error ? error.message : error}\n\n${usage}`);
-    }
+    const parsed = parseSubcommandArguments(args, {
+      "plain-http": { type: "boolean" },
+      user: { type: "string", short: "u" },
+      platform: { type: "string", multiple: true },
+      "all-platforms": { type: "boolean" },
+      "no-unpack": { type: "boolean" },
+      "max-concurrent-downloads": { type: "string" },
+    }, usage);
+    if (!parsed) return 0;
     const { values, positionals } = parsed;
-    if (values.help) {
-      console.log(usage);
-      return 0;
-    }
     if (positionals.length !== 1) throw new UsageError(`expected one image reference\n\n${usage}`);
     const concurrency = Number(values["max-concurrent-downloads"] ?? "0");
     if (!Number.isInteger(concurrency) || concurrency < 0) {

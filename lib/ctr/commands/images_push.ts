@@ -4,13 +4,13 @@
 // root under the tag. The progress display is the pull's, with "uploading".
 // Mirrors containerd's `cmd/ctr/commands/images/push.go`.
 
-import { parseArgs } from "node:util";
 import { parsePlatform } from "../../platforms/parse.ts";
 import { normalizeReference } from "../../reference/normalize.ts";
 import { defaultCredentialsLookup } from "../../registry/credentials.ts";
 import { TransferTracker } from "../../registry/progress.ts";
 import { pushImage } from "../../registry/push.ts";
 import { ProgressDisplay } from "../progress.ts";
+import { parseSubcommandArguments } from "../arguments.ts";
 import type { CtrSubcommand } from "../types.ts";
 import { UsageError } from "../types.ts";
 
@@ -32,28 +32,15 @@ export const pushSubcommand: CtrSubcommand = {
   aliases: [],
   summary: "push an image to a remote registry",
   async run(args, { client }) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args,
-        allowPositionals: true,
-        options: {
-          "plain-http": { type: "boolean" },
-          user: { type: "string", short: "u" },
-          platform: { type: "string" },
-          "max-concurrent-uploaded-layers": { type: "string" },
-          "chunk-size": { type: "string" },
-          help: { type: "boolean", short: "h" },
-        },
-      });
-    } catch (error) {
-      throw new UsageError(`${error instanceof Error ? error.message : error}\n\n${usage}`);
-    }
+    const parsed = parseSubcommandArguments(args, {
+      "plain-http": { type: "boolean" },
+      user: { type: "string", short: "u" },
+      platform: { type: "string" },
+      "max-concurrent-uploaded-layers": { type: "string" },
+      "chunk-size": { type: "string" },
+    }, usage);
+    if (!parsed) return 0;
     const { values, positionals } = parsed;
-    if (values.help) {
-      console.log(usage);
-      return 0;
-    }
     if (positionals.length < 1 || positionals.length > 2) {
       throw new UsageError(`expected REMOTE and optionally LOCAL\n\n${usage}`);
     }

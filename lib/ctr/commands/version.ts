@@ -1,5 +1,6 @@
 // What this teaches: `ctr version` prints the client's and the server's versions,
 // the quickest way to see whether the daemon answers on the socket you think.
+// Mirrors containerd's cmd/ctr/commands/version/version.go.
 
 import type { CtrCommand } from "../types.ts";
 import { MINI_CONTAINERD_VERSION } from "../../containerd/services/version.ts";

@@ -97,7 +97,7 @@ function buildQuery(query: Query | undefined): string {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (value === undefined) continue;
-    if (Array.isArray(value)) for (const item of value) params.append(key, item);
+    if (Array.isArray(value)) { for (const item of value) params.append(key, item); }
     else params.set(key, typeof value === "boolean" ? (value ? "1" : "0") : String(value));
   }
   const text = params.toString();
@@ -112,12 +112,19 @@ export async function readBody(message: http.IncomingMessage): Promise<Uint8Arra
 }
 
 /** Builds a DaemonError from an error answer's body, the way moby's client reads it. */
-function daemonErrorFromText(status: number, contentType: string, body: string, route: string): DaemonError {
+function daemonErrorFromText(
+  status: number,
+  contentType: string,
+  body: string,
+  route: string,
+): DaemonError {
   const text = body.trim();
   if (text === "") {
     return new DaemonError(
       status,
-      `request returned ${http.STATUS_CODES[status] ?? status} for API route and version ${route}, check if the server supports the requested API version`,
+      `request returned ${
+        http.STATUS_CODES[status] ?? status
+      } for API route and version ${route}, check if the server supports the requested API version`,
     );
   }
   let message = text;
@@ -133,7 +140,12 @@ function daemonErrorFromText(status: number, contentType: string, body: string, 
 /** Turns an error response into a DaemonError. */
 async function daemonError(response: EngineResponse, route: string): Promise<DaemonError> {
   const body = new TextDecoder().decode(await readBody(response.body));
-  return daemonErrorFromText(response.status, String(response.headers["content-type"] ?? ""), body, route);
+  return daemonErrorFromText(
+    response.status,
+    String(response.headers["content-type"] ?? ""),
+    body,
+    route,
+  );
 }
 
 /** A client for one daemon. */
@@ -174,10 +186,16 @@ export class EngineClient {
     } else {
       this.#apiVersion = compareVersions(version, MAX_API_VERSION) < 0 ? version : MAX_API_VERSION;
     }
-    this.debugLog?.(`negotiated API version ${this.#apiVersion} (daemon says ${version ?? "nothing"})`);
+    this.debugLog?.(
+      `negotiated API version ${this.#apiVersion} (daemon says ${version ?? "nothing"})`,
+    );
   }
 
-  #requestOptions(method: string, path: string, headers: Record<string, string>): http.RequestOptions {
+  #requestOptions(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+  ): http.RequestOptions {
     const common = {
       method,
       path,
@@ -185,7 +203,11 @@ export class EngineClient {
       headers: { "User-Agent": USER_AGENT, ...headers },
     };
     if (this.endpoint.kind === "unix") {
-      return { ...common, socketPath: this.endpoint.path, headers: { Host: "api.moby.localhost", ...common.headers } };
+      return {
+        ...common,
+        socketPath: this.endpoint.path,
+        headers: { Host: "api.moby.localhost", ...common.headers },
+      };
     }
     return { ...common, host: this.endpoint.host, port: this.endpoint.port };
   }
@@ -195,7 +217,8 @@ export class EngineClient {
     if (
       code === "ENOENT" || code === "ECONNREFUSED" || code === "EACCES" || code === "ECONNRESET" ||
       code === "ENOTSOCK" || code === "EHOSTUNREACH" || error instanceof Deno.errors.NotFound ||
-      error instanceof Deno.errors.ConnectionRefused || error instanceof Deno.errors.PermissionDenied
+      error instanceof Deno.errors.ConnectionRefused ||
+      error instanceof Deno.errors.PermissionDenied
     ) {
       return new ConnectionError(this.endpoint.text, String((error as Error)?.message ?? error));
     }
@@ -243,7 +266,11 @@ export class EngineClient {
   }
 
   /** Sends a request to `/v<api>/<path>`; error statuses become DaemonErrors. */
-  async request(method: string, path: string, options: RequestOptions = {}): Promise<EngineResponse> {
+  async request(
+    method: string,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<EngineResponse> {
     await this.negotiate();
     const route = `/v${this.apiVersion}${path}`;
     const response = await this.#send(method, route, options);
@@ -287,7 +314,9 @@ export class EngineClient {
       ? new TextEncoder().encode(JSON.stringify(options.json))
       : new Uint8Array();
     const headers: Record<string, string> = {
-      Host: this.endpoint.kind === "unix" ? "api.moby.localhost" : `${this.endpoint.host}:${this.endpoint.port}`,
+      Host: this.endpoint.kind === "unix"
+        ? "api.moby.localhost"
+        : `${this.endpoint.host}:${this.endpoint.port}`,
       "User-Agent": USER_AGENT,
       "Content-Length": String(payload.length),
       Connection: "Upgrade",
@@ -324,14 +353,23 @@ export class EngineClient {
           resolve({ socket, head: rest });
           return;
         }
-        const responseHeaders = Object.fromEntries(lines.slice(1).map((line) => {
-          const colon = line.indexOf(":");
-          return [line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim()];
-        }));
+        const responseHeaders = Object.fromEntries(
+          lines.slice(1).map((line) => {
+            const colon = line.indexOf(":");
+            return [line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim()];
+          }),
+        );
         readRawBody(socket, rest, Number(responseHeaders["content-length"] ?? -1)).then((body) => {
           socket.destroy();
           if (status >= 400) {
-            reject(daemonErrorFromText(status, String(responseHeaders["content-type"] ?? ""), body, route));
+            reject(
+              daemonErrorFromText(
+                status,
+                String(responseHeaders["content-type"] ?? ""),
+                body,
+                route,
+              ),
+            );
           } else {
             reject(new Error(`unable to upgrade to tcp, received ${status}`));
           }

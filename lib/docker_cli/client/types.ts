@@ -122,7 +122,13 @@ export interface JsonMessage {
   status?: string;
   id?: string;
   progress?: string;
-  progressDetail?: { current?: number; total?: number; units?: string; start?: number; hidecounts?: boolean };
+  progressDetail?: {
+    current?: number;
+    total?: number;
+    units?: string;
+    start?: number;
+    hidecounts?: boolean;
+  };
   stream?: string;
   errorDetail?: { code?: number; message: string };
   error?: string;

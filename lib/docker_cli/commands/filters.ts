@@ -15,7 +15,10 @@ export const FILTER_FLAG: FlagSpec = {
 };
 
 /** Turns `key=value` filters into the daemon's JSON form; undefined when there are none. */
-export function filtersQuery(filters: string[], extra: Record<string, string[]> = {}): string | undefined {
+export function filtersQuery(
+  filters: string[],
+  extra: Record<string, string[]> = {},
+): string | undefined {
   const result: Record<string, Record<string, boolean>> = {};
   const add = (key: string, value: string) => ((result[key] ??= {})[value] = true);
   for (const filter of filters) {

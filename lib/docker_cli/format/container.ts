@@ -8,7 +8,13 @@
 
 import { familiarName, familiarString, parseNormalizedNamed } from "../../reference/mod.ts";
 import type { ContainerSummary, PortSummary } from "../client/types.ts";
-import { FormatSubject, headerContext, JSON_FORMAT_KEY, RAW_FORMAT_KEY, TABLE_FORMAT_KEY } from "./formatter.ts";
+import {
+  FormatSubject,
+  headerContext,
+  JSON_FORMAT_KEY,
+  RAW_FORMAT_KEY,
+  TABLE_FORMAT_KEY,
+} from "./formatter.ts";
 import { goTimeString } from "./go_time.ts";
 import { codePointWidth } from "./tabwriter.ts";
 import { humanSince, humanSizeWithPrecision } from "./units.ts";
@@ -65,7 +71,9 @@ export function ellipsis(text: string, maxWidth: number): string {
   const characters = [...text];
   if (maxWidth === 1) return characters[0] ?? "";
   let width = 0;
-  const widths = characters.map((character) => (width += codePointWidth(character.codePointAt(0)!)));
+  const widths = characters.map((
+    character,
+  ) => (width += codePointWidth(character.codePointAt(0)!)));
   if (width <= maxWidth) return text;
   let kept = 0;
   while (kept < widths.length && widths[kept] <= maxWidth - 1) kept++;
@@ -196,7 +204,11 @@ export class ContainerContext extends FormatSubject {
       try {
         const reference = parseNormalizedNamed(image);
         if (reference.tag !== undefined) {
-          return familiarString({ domain: reference.domain, path: reference.path, tag: reference.tag });
+          return familiarString({
+            domain: reference.domain,
+            path: reference.path,
+            tag: reference.tag,
+          });
         }
         return familiarName(reference);
       } catch { /* not a reference: show as is */ }

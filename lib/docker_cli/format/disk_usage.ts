@@ -116,7 +116,10 @@ export function diskUsageRows(usage: DiskUsage): DiskUsageRow[] {
   );
 
   const cache = usage.BuildCache ?? [];
-  const builderSize = cache.filter((record) => !record.Shared).reduce((sum, record) => sum + record.Size, 0);
+  const builderSize = cache.filter((record) => !record.Shared).reduce(
+    (sum, record) => sum + record.Size,
+    0,
+  );
   const inUse = cache.filter((record) => record.InUse && !record.Shared)
     .reduce((sum, record) => sum + record.Size, 0);
   const cacheRow = new DiskUsageRow(

@@ -18,7 +18,11 @@ export const DOCKER_FUNCTIONS: FunctionMap = {
     }),
   split: (text: string, separator: string) => String(text).split(separator),
   join: (items: unknown[], separator: string) => (items ?? []).map(printValue).join(separator),
-  title: (text: string) => String(text).replace(/(^|[^\p{L}\p{N}_'])(\p{L})/gu, (_m, before, letter) => before + letter.toUpperCase()),
+  title: (text: string) =>
+    String(text).replace(
+      /(^|[^\p{L}\p{N}_'])(\p{L})/gu,
+      (_m, before, letter) => before + letter.toUpperCase(),
+    ),
   lower: (text: string) => String(text).toLowerCase(),
   upper: (text: string) => String(text).toUpperCase(),
   pad: (text: string, prefix: number, suffix: number) =>

@@ -39,8 +39,12 @@ export function goTimeString(unixSeconds: number): string {
 /** Go's time.ANSIC layout in UTC: "Mon Jan _2 15:04:05 2006". */
 export function ansiC(date: Date): string {
   const day = String(date.getUTCDate()).padStart(2, " ");
-  const time = `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())}`;
-  return `${WEEKDAYS[date.getUTCDay()]} ${MONTHS[date.getUTCMonth()]} ${day} ${time} ${date.getUTCFullYear()}`;
+  const time = `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${
+    pad(date.getUTCSeconds())
+  }`;
+  return `${WEEKDAYS[date.getUTCDay()]} ${
+    MONTHS[date.getUTCMonth()]
+  } ${day} ${time} ${date.getUTCFullYear()}`;
 }
 
 /** Reformats an RFC 3339 build time as docker version does; other text is returned as is. */

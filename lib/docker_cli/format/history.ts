@@ -46,7 +46,14 @@ function rfc3339(unixSeconds: number): string {
 
 /** One history step as templates see it. */
 export class HistoryContext extends FormatSubject {
-  readonly jsonFields = ["Comment", "CreatedAt", "CreatedBy", "CreatedSince", "ID", "Size"] as const;
+  readonly jsonFields = [
+    "Comment",
+    "CreatedAt",
+    "CreatedBy",
+    "CreatedSince",
+    "ID",
+    "Size",
+  ] as const;
 
   constructor(readonly item: HistoryItem, readonly trunc: boolean, readonly human: boolean) {
     super("*image.historyContext");

@@ -25,7 +25,8 @@ export function imageFormat(source: string, quiet: boolean, digest: boolean): st
   }
   if (source === RAW_FORMAT_KEY) {
     if (quiet) return "image_id: {{.ID}}";
-    return "repository: {{ .Repository }}\ntag: {{.Tag}}\n" + (digest ? "digest: {{.Digest}}\n" : "") +
+    return "repository: {{ .Repository }}\ntag: {{.Tag}}\n" +
+      (digest ? "digest: {{.Digest}}\n" : "") +
       "image_id: {{.ID}}\ncreated_at: {{.CreatedAt}}\nvirtual_size: {{.Size}}\n";
   }
   if (source.startsWith(TABLE_FORMAT_KEY) && digest && !source.includes("{{.Digest}}")) {
@@ -159,8 +160,12 @@ export function imageRows(
       const digests = needDigest ? digestsByRepository.get(repository) ?? [] : [];
       digestsByRepository.delete(repository);
       for (const tag of tags) {
-        if (digests.length === 0) rows.push(new ImageContext(image, trunc, repository, tag, "<none>"));
-        for (const digest of digests) rows.push(new ImageContext(image, trunc, repository, tag, digest));
+        if (digests.length === 0) {
+          rows.push(new ImageContext(image, trunc, repository, tag, "<none>"));
+        }
+        for (const digest of digests) {
+          rows.push(new ImageContext(image, trunc, repository, tag, digest));
+        }
       }
     }
     for (const [repository, digests] of digestsByRepository) {

@@ -94,7 +94,9 @@ export class NetworkContext extends FormatSubject {
     return String(this.network.Internal ?? false);
   }
   Labels(): string {
-    return Object.entries(this.network.Labels ?? {}).map(([key, value]) => `${key}=${value}`).join(",");
+    return Object.entries(this.network.Labels ?? {}).map(([key, value]) => `${key}=${value}`).join(
+      ",",
+    );
   }
   Label(name: string): string {
     return this.network.Labels?.[name] ?? "";

@@ -82,7 +82,9 @@ function lex(source: string): Token[] {
         trimRight = true;
         close += 1;
       }
-      if (!source.startsWith("}}", close)) throw parseError(source, open, "comment ends before closing delimiter");
+      if (!source.startsWith("}}", close)) {
+        throw parseError(source, open, "comment ends before closing delimiter");
+      }
       offset = close + 2;
       if (trimRight) offset = skipSpace(source, offset);
       continue;
@@ -204,6 +206,8 @@ type Operand =
 interface Command {
   operands: Operand[];
   position: number;
+  /** The command's source text, for error messages ("at <index .Config.Env 1>"). */
+  text: string;
 }
 
 interface Pipeline {
@@ -303,7 +307,10 @@ class Parser {
 
   #parseControl(keyword: Token): TemplateNode {
     const kind = keyword.value as "if" | "with" | "range";
-    const pipeline = this.#parsePipeline(keyword.position, kind === "range" || kind === "with" || kind === "if");
+    const pipeline = this.#parsePipeline(
+      keyword.position,
+      kind === "range" || kind === "with" || kind === "if",
+    );
     const { nodes: body, terminator } = this.#parseList();
     if (!terminator) throw parseError(this.source, keyword.position, "unexpected EOF");
     let otherwise: TemplateNode[] = [];
@@ -365,12 +372,16 @@ class Parser {
 
   #parseCommand(): Command {
     const first = this.#peek()!;
-    const command: Command = { operands: [], position: first.position };
+    const command: Command = { operands: [], position: first.position, text: "" };
     while (true) {
       const token = this.#peek();
       if (
         !token || token.kind === "actionEnd" || token.kind === "rightParen" || token.kind === "pipe"
-      ) break;
+      ) {
+        command.text = this.source.slice(first.position, token?.position ?? this.source.length)
+          .trim();
+        break;
+      }
       command.operands.push(this.#parseOperand());
     }
     return command;
@@ -393,7 +404,12 @@ class Parser {
       case "dot":
         return { kind: "dot", position: token.position };
       case "string":
-        operand = { kind: "literal", value: token.value, position: token.position, text: token.value };
+        operand = {
+          kind: "literal",
+          value: token.value,
+          position: token.position,
+          text: token.value,
+        };
         break;
       case "number":
         operand = {
@@ -434,7 +450,11 @@ class Parser {
         throw parseError(this.source, token.position, `unexpected "${token.value}" in operand`);
     }
     if (this.#peek()?.kind === "field" && this.#adjacent()) {
-      throw parseError(this.source, token.position, `unexpected . after term "${operand.kind === "literal" ? operand.text : "nil"}"`);
+      throw parseError(
+        this.source,
+        token.position,
+        `unexpected . after term "${operand.kind === "literal" ? operand.text : "nil"}"`,
+      );
     }
     return operand;
   }
@@ -553,7 +573,9 @@ export function goSprintf(format: string, ...args: unknown[]): string {
       let text: string;
       switch (verb) {
         case "d":
-          text = typeof argument === "number" ? String(Math.trunc(argument)) : `%!d(${printValue(argument)})`;
+          text = typeof argument === "number"
+            ? String(Math.trunc(argument))
+            : `%!d(${printValue(argument)})`;
           break;
         case "q":
           text = JSON.stringify(printValue(argument));
@@ -583,7 +605,9 @@ export function goSprintf(format: string, ...args: unknown[]): string {
       return text;
     },
   ) + (argumentIndex < args.length
-    ? `%!(EXTRA ${args.slice(argumentIndex).map((item) => `${goTypeName(item)}=${printValue(item)}`).join(", ")})`
+    ? `%!(EXTRA ${
+      args.slice(argumentIndex).map((item) => `${goTypeName(item)}=${printValue(item)}`).join(", ")
+    })`
     : "");
 }
 
@@ -598,11 +622,15 @@ function indexInto(value: unknown, ...keys: unknown[]): unknown {
   let current = value;
   for (const key of keys) {
     if (Array.isArray(current)) {
-      if (typeof key !== "number") throw new Error(`cannot index slice/array with type ${goTypeName(key)}`);
-      if (key < 0 || key >= current.length) throw new Error(`index out of range: ${key}`);
+      if (typeof key !== "number") {
+        throw new Error(`cannot index slice/array with type ${goTypeName(key)}`);
+      }
+      if (key < 0 || key >= current.length) throw new Error("reflect: slice index out of range");
       current = current[key];
     } else if (typeof current === "string") {
-      if (typeof key !== "number") throw new Error(`cannot index string with type ${goTypeName(key)}`);
+      if (typeof key !== "number") {
+        throw new Error(`cannot index string with type ${goTypeName(key)}`);
+      }
       current = new TextEncoder().encode(current)[key];
     } else if (isRecord(current)) {
       // A missing key yields the zero value; for the string maps docker templates
@@ -676,7 +704,11 @@ export class Template {
 
   /** Runs the template against `data`; `functions` overrides same-named functions (header rows). */
   execute(data: unknown, overrides: FunctionMap = {}, options: ExecuteOptions = {}): string {
-    const run = new Execution(this.source, { ...BUILTINS, ...this.functions, ...overrides }, options);
+    const run = new Execution(
+      this.source,
+      { ...BUILTINS, ...this.functions, ...overrides },
+      options,
+    );
     const out: string[] = [];
     run.walk(this.#nodes, data, [{ name: "$", value: data }], out);
     return out.join("");
@@ -747,7 +779,11 @@ class Execution {
       entries = Array.from({ length: Math.max(0, value) }, (_, index) => [index, index]);
     } else if (isRecord(value)) entries = Object.keys(value).sort().map((key) => [key, value[key]]);
     else if (value === null || value === undefined || value === NO_VALUE) entries = [];
-    else this.fail(node.pipeline.position, "range", `range can't iterate over ${printValue(value)}`);
+    else {this.fail(
+        node.pipeline.position,
+        "range",
+        `range can't iterate over ${printValue(value)}`,
+      );}
     if (entries.length === 0) {
       this.walk(node.otherwise, dot, [...variables], out);
       return;
@@ -802,19 +838,43 @@ class Execution {
     };
     switch (first.kind) {
       case "field":
-        return this.evalFieldChain(dot, first.names, first.position, args, rest.length > 0 || hasFinal);
+        return this.evalFieldChain(
+          dot,
+          first.names,
+          first.position,
+          args,
+          rest.length > 0 || hasFinal,
+        );
       case "variable": {
         const value = this.lookupVariable(first.name, variables, first.position);
         if (first.names.length === 0) {
-          if (rest.length > 0 || hasFinal) this.fail(first.position, first.name, "can't give argument to non-function " + first.name);
+          if (rest.length > 0 || hasFinal) {
+            this.fail(
+              first.position,
+              first.name,
+              "can't give argument to non-function " + first.name,
+            );
+          }
           return value;
         }
-        return this.evalFieldChain(value, first.names, first.position, args, rest.length > 0 || hasFinal);
+        return this.evalFieldChain(
+          value,
+          first.names,
+          first.position,
+          args,
+          rest.length > 0 || hasFinal,
+        );
       }
       case "pipeline": {
         const value = this.evalPipeline(first.pipeline, dot, variables);
         if (first.names.length === 0) return value;
-        return this.evalFieldChain(value, first.names, first.position, args, rest.length > 0 || hasFinal);
+        return this.evalFieldChain(
+          value,
+          first.names,
+          first.position,
+          args,
+          rest.length > 0 || hasFinal,
+        );
       }
       case "identifier": {
         const fn = this.functions[first.name];
@@ -824,21 +884,27 @@ class Execution {
           if (error instanceof TemplateError) throw error;
           this.fail(
             first.position,
-            first.name,
+            command.text,
             `error calling ${first.name}: ${error instanceof Error ? error.message : error}`,
           );
         }
         break;
       }
       case "dot":
-        if (rest.length > 0 || hasFinal) this.fail(first.position, ".", "can't give argument to non-function .");
+        if (rest.length > 0 || hasFinal) {
+          this.fail(first.position, ".", "can't give argument to non-function .");
+        }
         return dot;
       case "nil":
         this.fail(first.position, "nil", "nil is not a command");
         break;
       case "literal":
         if (rest.length > 0 || hasFinal) {
-          this.fail(first.position, first.text, `can't give argument to non-function ${first.text}`);
+          this.fail(
+            first.position,
+            first.text,
+            `can't give argument to non-function ${first.text}`,
+          );
         }
         return first.value;
     }
@@ -915,7 +981,11 @@ class Execution {
           return member.apply(receiver, args());
         } catch (error) {
           if (error instanceof TemplateError) throw error;
-          this.fail(position, at, `error calling ${name}: ${error instanceof Error ? error.message : error}`);
+          this.fail(
+            position,
+            at,
+            `error calling ${name}: ${error instanceof Error ? error.message : error}`,
+          );
         }
       }
       if (hasArgs) {
@@ -923,9 +993,15 @@ class Execution {
       }
       if (name in receiver) return member === undefined ? NO_VALUE : member;
       if (receiver[GO_TYPE] !== undefined) {
-        this.fail(position, at, `can't evaluate field ${name} in type ${receiver[GO_TYPE] as string}`);
+        this.fail(
+          position,
+          at,
+          `can't evaluate field ${name} in type ${receiver[GO_TYPE] as string}`,
+        );
       }
-      if (this.options.missingKeyError) this.fail(position, at, `map has no entry for key "${name}"`);
+      if (this.options.missingKeyError) {
+        this.fail(position, at, `map has no entry for key "${name}"`);
+      }
       return NO_VALUE;
     }
     if (receiver === null || receiver === undefined || receiver === NO_VALUE) {

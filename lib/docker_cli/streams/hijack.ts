@@ -30,7 +30,11 @@ export function parseDetachKeys(text: string): Uint8Array {
     if (lower.length === 1) bytes.push(key.charCodeAt(0));
     else if (/^ctrl-[a-z@\[\\\]^_]$/.test(lower)) {
       const character = lower.slice(5);
-      bytes.push(character >= "a" && character <= "z" ? character.charCodeAt(0) - 96 : character.toUpperCase().charCodeAt(0) - 64);
+      bytes.push(
+        character >= "a" && character <= "z"
+          ? character.charCodeAt(0) - 96
+          : character.toUpperCase().charCodeAt(0) - 64,
+      );
     } else throw new Error(`invalid detach keys (${text}): ${key} is not a key`);
   }
   return new Uint8Array(bytes);
@@ -119,12 +123,16 @@ export async function streamHijacked(streams: HijackStreams): Promise<void> {
     };
     socket.once("end", finish);
     socket.once("close", finish);
+    // The client paused the socket while it read the 101; flow from here on.
+    socket.resume();
   });
 
   let detached: DetachedError | undefined;
   const inputDone = (async () => {
     if (stdin) {
-      const watcher = rawInput ? new EscapeWatcher(streams.detachKeys ?? DEFAULT_DETACH_KEYS) : undefined;
+      const watcher = rawInput
+        ? new EscapeWatcher(streams.detachKeys ?? DEFAULT_DETACH_KEYS)
+        : undefined;
       try {
         for await (const chunk of stdin.chunks()) {
           if (socket.destroyed || socket.writableEnded) break;

@@ -43,7 +43,10 @@ export class Demultiplexer {
     let offset = 0;
     while (joined.length - offset >= HEADER_SIZE) {
       const stream = joined[offset];
-      const length = new DataView(joined.buffer, joined.byteOffset + offset + 4, 4).getUint32(0, false);
+      const length = new DataView(joined.buffer, joined.byteOffset + offset + 4, 4).getUint32(
+        0,
+        false,
+      );
       if (joined.length - offset - HEADER_SIZE < length) break;
       const payload = joined.subarray(offset + HEADER_SIZE, offset + HEADER_SIZE + length);
       offset += HEADER_SIZE + length;
@@ -71,7 +74,9 @@ export class Demultiplexer {
 }
 
 /** Demultiplexes a whole framed buffer into its stdout and stderr text (for tests and tools). */
-export async function demultiplexAll(bytes: Uint8Array): Promise<{ stdout: string; stderr: string }> {
+export async function demultiplexAll(
+  bytes: Uint8Array,
+): Promise<{ stdout: string; stderr: string }> {
   let stdout = "";
   let stderr = "";
   const decoder = new TextDecoder();

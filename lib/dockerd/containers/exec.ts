@@ -113,7 +113,9 @@ export async function startExec(
       stderr: config.AttachStderr ?? false,
       tty: instance.tty,
     });
-    if (config.AttachStdin || config.AttachStdout || config.AttachStderr) {
+  }
+  try {
+    if (session && (config.AttachStdin || config.AttachStdout || config.AttachStderr)) {
       instance.stdio = await ProcessStdio.create(service.fifoDirectory(container.id), instance.id, {
         stdin: config.AttachStdin ?? false,
         stdout: config.AttachStdout ?? false,
@@ -123,8 +125,6 @@ export async function startExec(
       });
       instance.stdio.addSession(session);
     }
-  }
-  try {
     const process = await execProcess(container, instance);
     await service.containerd.tasks.exec({
       containerId: container.id,

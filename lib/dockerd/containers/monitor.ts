@@ -14,6 +14,7 @@
 
 import type { Envelope } from "../../events/types.ts";
 import { ContainerdClient } from "../../client/client.ts";
+import { EVENTS_SERVICE } from "../../api/services.ts";
 import { raceTimeout } from "../../shim/timeouts.ts";
 import type { Container } from "./container.ts";
 import { removeContainer } from "./delete.ts";
@@ -53,11 +54,14 @@ export class ExitMonitor {
     while (!this.#stopping.signal.aborted) {
       const client = new ContainerdClient(this.service.containerd.address, "moby");
       try {
-        const events = await client.events.subscribe(EXIT_EVENT_FILTERS, this.#stopping.signal);
+        const stream = await client.transport.callForStream(
+          `/${EVENTS_SERVICE}/Subscribe`,
+          { filters: EXIT_EVENT_FILTERS },
+        );
         if (first) ready.resolve();
         else this.service.background("reconciling after resubscribing", () => this.reconcile());
         first = false;
-        for await (const envelope of events) this.#dispatch(envelope);
+        for await (const envelope of readEnvelopes(stream, this.#stopping.signal)) this.#dispatch(envelope);
       } catch (error) {
         if (this.#stopping.signal.aborted) break;
         this.service.log.warn("containerd event stream broke, resubscribing", { error: describe(error) });
@@ -169,6 +173,38 @@ export async function cleanupAfterRun(service: ContainerService, container: Cont
     await service.daemon.layers.unmountContainerLayer(container.id);
   } catch (error) {
     service.log.warn("cannot unmount container layer", { container: container.id, error: describe(error) });
+  }
+}
+
+/**
+ * The envelopes of an event stream, one JSON object per line. `signal` cancels the
+ * stream's reader (aborting the request alone does not end a body already streaming).
+ */
+async function* readEnvelopes(
+  stream: ReadableStream<Uint8Array>,
+  signal: AbortSignal,
+): AsyncGenerator<Envelope> {
+  const reader = stream.getReader();
+  const cancel = () => reader.cancel().catch(() => {});
+  signal.addEventListener("abort", cancel, { once: true });
+  const decoder = new TextDecoder();
+  let buffered = "";
+  try {
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffered += decoder.decode(value, { stream: true });
+      let newline = buffered.indexOf("\n");
+      while (newline >= 0) {
+        const line = buffered.slice(0, newline).trim();
+        buffered = buffered.slice(newline + 1);
+        if (line !== "") yield JSON.parse(line) as Envelope;
+        newline = buffered.indexOf("\n");
+      }
+    }
+  } finally {
+    signal.removeEventListener("abort", cancel);
+    reader.releaseLock();
   }
 }
 

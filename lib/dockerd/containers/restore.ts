@@ -18,7 +18,8 @@ import { Container } from "./container.ts";
 import { cleanupAfterRun, handleContainerExit } from "./monitor.ts";
 import { type ContainerService, describe, isMissing } from "./service.ts";
 import { startContainerAutomatically } from "./start.ts";
-import { containerStop, killAndWait } from "./stop.ts";
+import { containerStop, DEFAULT_STOP_TIMEOUT, killAndWait } from "./stop.ts";
+import { raceTimeout, TIMED_OUT } from "../../shim/timeouts.ts";
 import { nowTimestamp, timestampMillis } from "./time.ts";
 import { removeContainer } from "./delete.ts";
 
@@ -154,8 +155,8 @@ export async function restoreContainers(service: ContainerService, liveRestore: 
 
 /**
  * Daemon shutdown: with live-restore leave every container to its shim; without, stop
- * them all in parallel (stop signal, then SIGKILL after their timeout or the daemon's
- * `shutdown-timeout`).
+ * them all in parallel (stop signal, then SIGKILL after their own stop timeout, 10 s by
+ * default), waiting at most `shutdown-timeout` seconds in all.
  */
 export async function shutdownContainers(
   service: ContainerService,
@@ -169,15 +170,23 @@ export async function shutdownContainers(
     });
     return;
   }
-  await Promise.all(service.store.list().map(async (container) => {
+  const stopping = Promise.all(service.store.list().map(async (container) => {
     if (!container.state.running) return;
-    const timeout = container.config.StopTimeout ?? shutdownTimeout;
-    await containerStop(service, container, timeout).catch((error) =>
-      service.log.error("failed to stop container at shutdown", {
-        container: container.id,
-        error: describe(error),
-      })
-    );
-  }));
-  await service.settle();
+    await containerStop(service, container, container.config.StopTimeout ?? DEFAULT_STOP_TIMEOUT)
+      .catch((error) =>
+        service.log.error("failed to stop container at shutdown", {
+          container: container.id,
+          error: describe(error),
+        })
+      );
+  })).then(() => service.settle());
+  // dockerd's overall bound: `shutdown-timeout`, or the longest stop timeout plus 5 s.
+  const longest = Math.max(
+    DEFAULT_STOP_TIMEOUT,
+    ...service.store.list().map((container) => container.config.StopTimeout ?? 0),
+  );
+  const bound = Math.max(shutdownTimeout, longest + 5) * 1000;
+  if (await raceTimeout(stopping, bound) === TIMED_OUT) {
+    service.log.warn("containers did not stop within the shutdown timeout", { seconds: bound / 1000 });
+  }
 }

@@ -229,11 +229,13 @@ export class ProcessStdio {
     this.closeStdin();
   }
 
-  /** Removes the FIFOs (once the process is gone). */
+  /**
+   * Removes the FIFOs (once the process is gone). The directory is shared by the
+   * container's init and its execs and goes when the container's run is cleaned up.
+   */
   async remove(): Promise<void> {
     for (const path of [this.paths.stdin, this.paths.stdout, this.paths.stderr]) {
       if (path) await Deno.remove(path).catch(() => {});
     }
-    await Deno.remove(this.directory).catch(() => {}); // only when empty
   }
 }

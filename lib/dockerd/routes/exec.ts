@@ -39,7 +39,15 @@ export function registerExecRoutes(router: EngineRouter, service: ContainerServi
       request.reply.text("");
       return;
     }
-    await startExec(service, instance, request.hijack());
+    const stream = request.hijack();
+    try {
+      await startExec(service, instance, stream);
+    } catch (error) {
+      // Too late for a status code: say it in the stream, then end it.
+      const message = error instanceof Error ? error.message : String(error);
+      await stream.write(new TextEncoder().encode(`${message}\r\n`)).catch(() => {});
+      await stream.close();
+    }
   });
 
   router.post("/exec/{id}/resize", async (request) => {

@@ -86,7 +86,10 @@ export function listNetworkNamespaces(directory: string): string[] {
   }
 }
 
-/** The identity of the namespace held at `path` ("net:[4026532281]"), for comparisons. */
+/**
+ * The identity of the namespace held at `path`: its inode number (4026532281 where
+ * `readlink /proc/<pid>/ns/net` says "net:[4026532281]"), for comparisons.
+ */
 export function namespaceInode(path: string): number {
   return Deno.statSync(path).ino ?? 0;
 }

@@ -10,22 +10,11 @@ import { chdir, chroot, fchdir } from "../../linux/identity.ts";
 import { closeFile, openFile, OpenFlags } from "../../linux/files.ts";
 import { Errno, LinuxError } from "../../linux/errors.ts";
 import { mount, MountFlags, pivotRoot, unmount, UnmountFlags } from "../../linux/mount.ts";
-import { parseMountOptions } from "../../linux/mount_options.ts";
+import { parseMountOptions, propagationOptions } from "../../linux/mount_options.ts";
 import { readMountInfo } from "../../linux/mountinfo.ts";
 import type { InitConfig, Mount } from "../types.ts";
 import { createDevices, setupDevSymlinks, setupPtmx } from "./devices.ts";
 import { resolveInRoot } from "./secure_join.ts";
-
-const propagationFlags: Record<string, number> = {
-  private: MountFlags.PRIVATE,
-  rprivate: MountFlags.PRIVATE | MountFlags.REC,
-  slave: MountFlags.SLAVE,
-  rslave: MountFlags.SLAVE | MountFlags.REC,
-  shared: MountFlags.SHARED,
-  rshared: MountFlags.SHARED | MountFlags.REC,
-  unbindable: MountFlags.UNBINDABLE,
-  runbindable: MountFlags.UNBINDABLE | MountFlags.REC,
-};
 
 /** A remount to do once everything below a mount point has been written. */
 interface DeferredRemount {
@@ -237,7 +226,7 @@ function writeSysctls(sysctl: Record<string, string>): void {
 export function prepareRootfs(config: InitConfig, beforePivot: () => void): void {
   const { spec, rootfs } = config;
   const propagationName = spec.linux?.rootfsPropagation || "rslave";
-  const propagation = propagationFlags[propagationName];
+  const propagation = propagationOptions[propagationName];
   if (propagation === undefined) {
     throw new Error(`linux.rootfsPropagation "${propagationName}" is not a propagation type`);
   }

@@ -63,7 +63,9 @@ async function runExec(cli: DockerCli, flags: ParsedFlags): Promise<number> {
     stdin: interactive ? cli.in : undefined,
     stdout: cli.out,
     stderr: tty ? cli.out : cli.err,
-    detachKeys: values["detach-keys"] ? parseDetachKeys(values["detach-keys"] as string) : undefined,
+    detachKeys: values["detach-keys"]
+      ? parseDetachKeys(values["detach-keys"] as string)
+      : undefined,
   });
   let stopResize = () => {};
   if (tty && cli.in.isTerminal) stopResize = monitorTtySize(cli, `/exec/${execId}`);
@@ -91,14 +93,38 @@ export const execCommand: CommandSpec = {
   usage: "exec [OPTIONS] CONTAINER COMMAND [ARG...]",
   summary: "Execute a command in a running container",
   flags: [
-    { name: "detach", short: "d", kind: "bool", description: "Detached mode: run command in the background" },
-    { name: "detach-keys", kind: "string", description: "Override the key sequence for detaching a container" },
+    {
+      name: "detach",
+      short: "d",
+      kind: "bool",
+      description: "Detached mode: run command in the background",
+    },
+    {
+      name: "detach-keys",
+      kind: "string",
+      description: "Override the key sequence for detaching a container",
+    },
     { name: "env", short: "e", kind: "list", description: "Set environment variables" },
-    { name: "interactive", short: "i", kind: "bool", description: "Keep STDIN open even if not attached" },
+    {
+      name: "interactive",
+      short: "i",
+      kind: "bool",
+      description: "Keep STDIN open even if not attached",
+    },
     { name: "privileged", kind: "bool", description: "Give extended privileges to the command" },
     { name: "tty", short: "t", kind: "bool", description: "Allocate a pseudo-TTY" },
-    { name: "user", short: "u", kind: "string", description: "Username or UID (format: \"<name|uid>[:<group|gid>]\")" },
-    { name: "workdir", short: "w", kind: "string", description: "Working directory inside the container" },
+    {
+      name: "user",
+      short: "u",
+      kind: "string",
+      description: 'Username or UID (format: "<name|uid>[:<group|gid>]")',
+    },
+    {
+      name: "workdir",
+      short: "w",
+      kind: "string",
+      description: "Working directory inside the container",
+    },
   ],
   interspersed: false,
   minArgs: 2,

@@ -14,7 +14,7 @@ import { joinHostPort } from "../../format/container.ts";
 import { naturalLess } from "../../format/network.ts";
 import { humanSize } from "../../format/units.ts";
 import { type CommandSpec, type DockerCli, JoinedError, StatusError } from "../../types.ts";
-import { FILTER_FLAG, filtersQuery } from "../filters.ts";
+import { filtersQuery } from "../filters.ts";
 import { confirm } from "../prompt.ts";
 
 /** Runs `operation` on every target concurrently; returns results in the original order. */
@@ -50,10 +50,13 @@ async function runStop(cli: DockerCli, flags: ParsedFlags): Promise<number> {
     ? (flags.changed.has("timeout") ? flags.values.timeout : flags.values.time) as number
     : undefined;
   const signal = flags.values.signal as string;
-  const results = await forEachConcurrently(flags.positional, (name) =>
-    client.call("POST", `/containers/${name}/stop`, {
-      query: { t: timeout, signal: signal === "" ? undefined : signal },
-    }));
+  const results = await forEachConcurrently(
+    flags.positional,
+    (name) =>
+      client.call("POST", `/containers/${name}/stop`, {
+        query: { t: timeout, signal: signal === "" ? undefined : signal },
+      }),
+  );
   return report(cli, flags.positional, results);
 }
 
@@ -81,10 +84,13 @@ async function runRestart(cli: DockerCli, flags: ParsedFlags): Promise<number> {
 async function runKill(cli: DockerCli, flags: ParsedFlags): Promise<number> {
   const client = cli.client();
   const signal = flags.values.signal as string;
-  const results = await forEachConcurrently(flags.positional, (name) =>
-    client.call("POST", `/containers/${name}/kill`, {
-      query: { signal: signal === "" ? undefined : signal },
-    }));
+  const results = await forEachConcurrently(
+    flags.positional,
+    (name) =>
+      client.call("POST", `/containers/${name}/kill`, {
+        query: { signal: signal === "" ? undefined : signal },
+      }),
+  );
   return report(cli, flags.positional, results);
 }
 
@@ -121,8 +127,9 @@ async function runRm(cli: DockerCli, flags: ParsedFlags): Promise<number> {
   flags.positional.forEach((name, index) => {
     const error = results[index];
     if (!error) cli.out.write(`${name}\n`);
-    else if (force && error instanceof DaemonError && error.isNotFound) cli.err.write(`${error.message}\n`);
-    else errors.push(error);
+    else if (force && error instanceof DaemonError && error.isNotFound) {
+      cli.err.write(`${error.message}\n`);
+    } else errors.push(error);
   });
   if (errors.length > 0) throw new JoinedError(errors);
   return 0;
@@ -136,7 +143,9 @@ async function runContainerPrune(cli: DockerCli, flags: ParsedFlags): Promise<nu
     );
     if (!yes) return 0; // docker treats a "no" as a cancellation, not a failure
   }
-  const report = await cli.client().json<{ ContainersDeleted?: string[] | null; SpaceReclaimed?: number }>(
+  const report = await cli.client().json<
+    { ContainersDeleted?: string[] | null; SpaceReclaimed?: number }
+  >(
     "POST",
     "/containers/prune",
     { query: { filters: filtersQuery(flags.values.filter as string[]) } },
@@ -194,9 +203,24 @@ function simpleAction(action: string): (cli: DockerCli, flags: ParsedFlags) => P
 }
 
 const TIMEOUT_FLAGS = [
-  { name: "signal", short: "s", kind: "string" as const, description: "Signal to send to the container" },
-  { name: "timeout", short: "t", kind: "int" as const, description: "Seconds to wait before killing the container" },
-  { name: "time", kind: "int" as const, description: "Seconds to wait before killing the container", hidden: true },
+  {
+    name: "signal",
+    short: "s",
+    kind: "string" as const,
+    description: "Signal to send to the container",
+  },
+  {
+    name: "timeout",
+    short: "t",
+    kind: "int" as const,
+    description: "Seconds to wait before killing the container",
+  },
+  {
+    name: "time",
+    kind: "int" as const,
+    description: "Seconds to wait before killing the container",
+    hidden: true,
+  },
 ];
 
 /** `docker stop`. */
@@ -224,7 +248,12 @@ export const killCommand: CommandSpec = {
   name: "kill",
   usage: "kill [OPTIONS] CONTAINER [CONTAINER...]",
   summary: "Kill one or more running containers",
-  flags: [{ name: "signal", short: "s", kind: "string", description: "Signal to send to the container" }],
+  flags: [{
+    name: "signal",
+    short: "s",
+    kind: "string",
+    description: "Signal to send to the container",
+  }],
   minArgs: 1,
   run: runKill,
 };
@@ -246,9 +275,19 @@ export const rmCommand: CommandSpec = {
   usage: "rm [OPTIONS] CONTAINER [CONTAINER...]",
   summary: "Remove one or more containers",
   flags: [
-    { name: "force", short: "f", kind: "bool", description: "Force the removal of a running container (uses SIGKILL)" },
+    {
+      name: "force",
+      short: "f",
+      kind: "bool",
+      description: "Force the removal of a running container (uses SIGKILL)",
+    },
     { name: "link", short: "l", kind: "bool", description: "Remove the specified link" },
-    { name: "volumes", short: "v", kind: "bool", description: "Remove anonymous volumes associated with the container" },
+    {
+      name: "volumes",
+      short: "v",
+      kind: "bool",
+      description: "Remove anonymous volumes associated with the container",
+    },
   ],
   minArgs: 1,
   run: runRm,
@@ -260,7 +299,12 @@ export const containerPruneCommand: CommandSpec = {
   usage: "container prune [OPTIONS]",
   summary: "Remove all stopped containers",
   flags: [
-    { name: "filter", kind: "list", valueName: "filter", description: 'Provide filter values (e.g. "until=<timestamp>")' },
+    {
+      name: "filter",
+      kind: "list",
+      valueName: "filter",
+      description: 'Provide filter values (e.g. "until=<timestamp>")',
+    },
     { name: "force", short: "f", kind: "bool", description: "Do not prompt for confirmation" },
   ],
   maxArgs: 0,

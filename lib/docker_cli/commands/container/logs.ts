@@ -14,7 +14,10 @@ import type { CommandSpec, DockerCli } from "../../types.ts";
 async function runLogs(cli: DockerCli, flags: ParsedFlags): Promise<number> {
   const client = cli.client();
   const values = flags.values;
-  const inspect = await client.json<ContainerInspect>("GET", `/containers/${flags.positional[0]}/json`);
+  const inspect = await client.json<ContainerInspect>(
+    "GET",
+    `/containers/${flags.positional[0]}/json`,
+  );
   const response = await client.request("GET", `/containers/${inspect.Id}/logs`, {
     query: {
       stdout: true,
@@ -47,10 +50,26 @@ export const logsCommand: CommandSpec = {
   flags: [
     { name: "details", kind: "bool", description: "Show extra details provided to logs" },
     { name: "follow", short: "f", kind: "bool", description: "Follow log output" },
-    { name: "since", kind: "string", description: "Show logs since timestamp (e.g. \"2013-01-02T13:23:37Z\") or relative (e.g. \"42m\" for 42 minutes)" },
-    { name: "tail", short: "n", kind: "string", defaultValue: "all", description: "Number of lines to show from the end of the logs" },
+    {
+      name: "since",
+      kind: "string",
+      description:
+        'Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)',
+    },
+    {
+      name: "tail",
+      short: "n",
+      kind: "string",
+      defaultValue: "all",
+      description: "Number of lines to show from the end of the logs",
+    },
     { name: "timestamps", short: "t", kind: "bool", description: "Show timestamps" },
-    { name: "until", kind: "string", description: "Show logs before a timestamp (e.g. \"2013-01-02T13:23:37Z\") or relative (e.g. \"42m\" for 42 minutes)" },
+    {
+      name: "until",
+      kind: "string",
+      description:
+        'Show logs before a timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)',
+    },
   ],
   minArgs: 1,
   maxArgs: 1,

@@ -34,11 +34,17 @@ export const CONTAINER_FLAGS: FlagSpec[] = [
     valueName: "decimal",
     description: "Number of CPUs",
     validate: (value) => {
-      if (!/^\d*\.?\d+$/.test(value)) throw new Error(`failed to parse ${value} as a rational number`);
+      if (!/^\d*\.?\d+$/.test(value)) {
+        throw new Error(`failed to parse ${value} as a rational number`);
+      }
     },
   },
   { name: "dns", kind: "list", description: "Set custom DNS servers" },
-  { name: "entrypoint", kind: "string", description: "Overwrite the default ENTRYPOINT of the image" },
+  {
+    name: "entrypoint",
+    kind: "string",
+    description: "Overwrite the default ENTRYPOINT of the image",
+  },
   {
     name: "env",
     short: "e",
@@ -51,13 +57,29 @@ export const CONTAINER_FLAGS: FlagSpec[] = [
   { name: "env-file", kind: "list", description: "Read in a file of environment variables" },
   { name: "expose", kind: "list", description: "Expose a port or a range of ports" },
   { name: "hostname", short: "h", kind: "string", description: "Container host name" },
-  { name: "init", kind: "bool", description: "Run an init inside the container that forwards signals and reaps processes" },
-  { name: "interactive", short: "i", kind: "bool", description: "Keep STDIN open even if not attached" },
+  {
+    name: "init",
+    kind: "bool",
+    description: "Run an init inside the container that forwards signals and reaps processes",
+  },
+  {
+    name: "interactive",
+    short: "i",
+    kind: "bool",
+    description: "Keep STDIN open even if not attached",
+  },
   { name: "ipc", kind: "string", description: "IPC mode to use" },
   { name: "label", short: "l", kind: "list", description: "Set meta data on a container" },
   { name: "log-driver", kind: "string", description: "Logging driver for the container" },
   { name: "log-opt", kind: "list", description: "Log driver options" },
-  { name: "memory", short: "m", kind: "string", valueName: "bytes", description: "Memory limit", validate: (value) => void ramInBytes(value) },
+  {
+    name: "memory",
+    short: "m",
+    kind: "string",
+    valueName: "bytes",
+    description: "Memory limit",
+    validate: (value) => void ramInBytes(value),
+  },
   {
     name: "memory-swap",
     kind: "string",
@@ -65,28 +87,81 @@ export const CONTAINER_FLAGS: FlagSpec[] = [
     description: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap",
     validate: (value) => void (value === "-1" || ramInBytes(value)),
   },
-  { name: "network", kind: "string", valueName: "network", description: "Connect a container to a network" },
+  {
+    name: "network",
+    kind: "string",
+    valueName: "network",
+    description: "Connect a container to a network",
+  },
   { name: "net", kind: "string", description: "Connect a container to a network", hidden: true },
   { name: "pid", kind: "string", description: "PID namespace to use" },
-  { name: "pids-limit", kind: "int", description: "Tune container pids limit (set -1 for unlimited)" },
-  { name: "platform", kind: "string", description: "Set platform if server is multi-platform capable" },
+  {
+    name: "pids-limit",
+    kind: "int",
+    description: "Tune container pids limit (set -1 for unlimited)",
+  },
+  {
+    name: "platform",
+    kind: "string",
+    description: "Set platform if server is multi-platform capable",
+  },
   { name: "privileged", kind: "bool", description: "Give extended privileges to this container" },
-  { name: "publish", short: "p", kind: "list", description: "Publish a container's port(s) to the host" },
-  { name: "publish-all", short: "P", kind: "bool", description: "Publish all exposed ports to random ports" },
-  { name: "read-only", kind: "bool", description: "Mount the container's root filesystem as read only" },
-  { name: "restart", kind: "string", defaultValue: "no", description: "Restart policy to apply when a container exits" },
-  { name: "rm", kind: "bool", description: "Automatically remove the container and its associated anonymous volumes when it exits" },
+  {
+    name: "publish",
+    short: "p",
+    kind: "list",
+    description: "Publish a container's port(s) to the host",
+  },
+  {
+    name: "publish-all",
+    short: "P",
+    kind: "bool",
+    description: "Publish all exposed ports to random ports",
+  },
+  {
+    name: "read-only",
+    kind: "bool",
+    description: "Mount the container's root filesystem as read only",
+  },
+  {
+    name: "restart",
+    kind: "string",
+    defaultValue: "no",
+    description: "Restart policy to apply when a container exits",
+  },
+  {
+    name: "rm",
+    kind: "bool",
+    description:
+      "Automatically remove the container and its associated anonymous volumes when it exits",
+  },
   { name: "security-opt", kind: "list", description: "Security Options" },
-  { name: "shm-size", kind: "string", valueName: "bytes", description: "Size of /dev/shm", validate: (value) => void ramInBytes(value) },
+  {
+    name: "shm-size",
+    kind: "string",
+    valueName: "bytes",
+    description: "Size of /dev/shm",
+    validate: (value) => void ramInBytes(value),
+  },
   { name: "stop-signal", kind: "string", description: "Signal to stop the container" },
   { name: "stop-timeout", kind: "int", description: "Timeout (in seconds) to stop a container" },
   { name: "tmpfs", kind: "list", description: "Mount a tmpfs directory" },
   { name: "tty", short: "t", kind: "bool", description: "Allocate a pseudo-TTY" },
   { name: "ulimit", kind: "list", valueName: "ulimit", description: "Ulimit options" },
-  { name: "user", short: "u", kind: "string", description: "Username or UID (format: <name|uid>[:<group|gid>])" },
+  {
+    name: "user",
+    short: "u",
+    kind: "string",
+    description: "Username or UID (format: <name|uid>[:<group|gid>])",
+  },
   { name: "uts", kind: "string", description: "UTS namespace to use" },
   { name: "volume", short: "v", kind: "list", description: "Bind mount a volume" },
-  { name: "workdir", short: "w", kind: "string", description: "Working directory inside the container" },
+  {
+    name: "workdir",
+    short: "w",
+    kind: "string",
+    description: "Working directory inside the container",
+  },
 ];
 
 /** The three objects of `POST /containers/create`. */
@@ -98,8 +173,11 @@ export interface ContainerConfig {
 
 /** Go's net.ParseIP, enough to tell an address from garbage. */
 function isIpAddress(text: string): boolean {
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) return text.split(".").every((part) => Number(part) <= 255);
-  return text.includes(":") && /^[0-9a-fA-F:.]+$/.test(text) && (text.match(/::/g) ?? []).length <= 1;
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) {
+    return text.split(".").every((part) => Number(part) <= 255);
+  }
+  return text.includes(":") && /^[0-9a-fA-F:.]+$/.test(text) &&
+    (text.match(/::/g) ?? []).length <= 1;
 }
 
 /** Parses "80" or "8000-8010" (ParsePortRange); throws on anything else. */
@@ -295,7 +373,9 @@ export async function buildContainerConfig(
   let nanoCpus = 0;
   if (values.cpus !== "") {
     const cpus = Number(values.cpus);
-    if (!Number.isFinite(cpus)) throw new Error(`invalid argument "${values.cpus}" for "--cpus" flag`);
+    if (!Number.isFinite(cpus)) {
+      throw new Error(`invalid argument "${values.cpus}" for "--cpus" flag`);
+    }
     nanoCpus = Math.round(cpus * 1e9);
   }
   let shmSize = 0;

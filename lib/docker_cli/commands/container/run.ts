@@ -10,7 +10,12 @@
 // (waitExitOrRemoved), tty.go (MonitorTtySize) and signals.go (ForwardAllSignals).
 
 import { familiarString, parseNormalizedNamed, tagNameOnly } from "../../../reference/mod.ts";
-import { DaemonError, type EngineClient, type EngineResponse, readBody } from "../../client/engine.ts";
+import {
+  DaemonError,
+  type EngineClient,
+  type EngineResponse,
+  readBody,
+} from "../../client/engine.ts";
 import type { ContainerInspect, WaitResponse } from "../../client/types.ts";
 import type { FlagSpec, ParsedFlags } from "../../flags.ts";
 import { DetachedError, parseDetachKeys, streamHijacked } from "../../streams/hijack.ts";
@@ -22,14 +27,33 @@ import { buildContainerConfig, CONTAINER_FLAGS, createBody } from "./opts.ts";
 /** Flags `create` and `run` add to the container flags. */
 const CREATE_ONLY_FLAGS: FlagSpec[] = [
   { name: "name", kind: "string", description: "Assign a name to the container" },
-  { name: "pull", kind: "string", defaultValue: "missing", description: 'Pull image before running ("always", "missing", "never")' },
+  {
+    name: "pull",
+    kind: "string",
+    defaultValue: "missing",
+    description: 'Pull image before running ("always", "missing", "never")',
+  },
   { name: "quiet", short: "q", kind: "bool", description: "Suppress the pull output" },
 ];
 
 const RUN_ONLY_FLAGS: FlagSpec[] = [
-  { name: "detach", short: "d", kind: "bool", description: "Run container in background and print container ID" },
-  { name: "detach-keys", kind: "string", description: "Override the key sequence for detaching a container" },
-  { name: "sig-proxy", kind: "bool", defaultValue: true, description: "Proxy received signals to the process" },
+  {
+    name: "detach",
+    short: "d",
+    kind: "bool",
+    description: "Run container in background and print container ID",
+  },
+  {
+    name: "detach-keys",
+    kind: "string",
+    description: "Override the key sequence for detaching a container",
+  },
+  {
+    name: "sig-proxy",
+    kind: "bool",
+    defaultValue: true,
+    description: "Proxy received signals to the process",
+  },
 ];
 
 /** Signals forwarded to the container, by Deno name and API name. */
@@ -43,7 +67,12 @@ const FORWARDED_SIGNALS: [Deno.Signal, string][] = [
 ];
 
 /** docker's "docker: <error>\n\nRun 'docker run --help'..." wrapping, with an exit status. */
-export function runError(cli: DockerCli, command: string, error: unknown, status = 125): StatusError {
+export function runError(
+  cli: DockerCli,
+  command: string,
+  error: unknown,
+  status = 125,
+): StatusError {
   const message = error instanceof Error ? error.message : String(error);
   let code = status;
   if (/executable file not found|no such file or directory/.test(message)) code = 127;
@@ -147,7 +176,9 @@ export async function waitExitOrRemoved(
       }
       return result.StatusCode;
     } catch (error) {
-      cli.err.write(`error waiting for container: ${error instanceof Error ? error.message : error}\n`);
+      cli.err.write(
+        `error waiting for container: ${error instanceof Error ? error.message : error}\n`,
+      );
       return 125;
     }
   })();
@@ -218,7 +249,13 @@ async function runRun(cli: DockerCli, flags: ParsedFlags): Promise<number> {
   const detach = flags.values.detach as boolean;
   const pullPolicy = flags.values.pull as string;
   if (!["always", "missing", "never"].includes(pullPolicy)) {
-    throw runError(cli, "run", new Error(`invalid pull option: '${pullPolicy}': must be one of "always", "missing" or "never"`));
+    throw runError(
+      cli,
+      "run",
+      new Error(
+        `invalid pull option: '${pullPolicy}': must be one of "always", "missing" or "never"`,
+      ),
+    );
   }
   let container;
   try {
@@ -400,11 +437,19 @@ export const startCommand: CommandSpec = {
   usage: "start [OPTIONS] CONTAINER [CONTAINER...]",
   summary: "Start one or more stopped containers",
   flags: [
-    { name: "attach", short: "a", kind: "bool", description: "Attach STDOUT/STDERR and forward signals" },
-    { name: "detach-keys", kind: "string", description: "Override the key sequence for detaching a container" },
+    {
+      name: "attach",
+      short: "a",
+      kind: "bool",
+      description: "Attach STDOUT/STDERR and forward signals",
+    },
+    {
+      name: "detach-keys",
+      kind: "string",
+      description: "Override the key sequence for detaching a container",
+    },
     { name: "interactive", short: "i", kind: "bool", description: "Attach container's STDIN" },
   ],
   minArgs: 1,
   run: runStart,
 };
-

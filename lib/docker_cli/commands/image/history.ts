@@ -11,10 +11,17 @@ import type { CommandSpec, DockerCli } from "../../types.ts";
 
 async function runHistory(cli: DockerCli, flags: ParsedFlags): Promise<number> {
   const values = flags.values;
-  const history = await cli.client().json<HistoryItem[]>("GET", `/images/${flags.positional[0]}/history`);
+  const history = await cli.client().json<HistoryItem[]>(
+    "GET",
+    `/images/${flags.positional[0]}/history`,
+  );
   const human = values.human as boolean;
   const trunc = !(values["no-trunc"] as boolean);
-  const format = historyFormat((values.format as string) || TABLE_FORMAT_KEY, values.quiet as boolean, human);
+  const format = historyFormat(
+    (values.format as string) || TABLE_FORMAT_KEY,
+    values.quiet as boolean,
+    human,
+  );
   const rows = (history ?? []).map((item) => new HistoryContext(item, trunc, human));
   cli.out.write(renderFormat(format, rows, HISTORY_HEADER));
   return 0;
@@ -27,7 +34,13 @@ export const historyCommand: CommandSpec = {
   summary: "Show the history of an image",
   flags: [
     { name: "format", kind: "string", description: "Format output using a custom template" },
-    { name: "human", short: "H", kind: "bool", defaultValue: true, description: "Print sizes and dates in human readable format" },
+    {
+      name: "human",
+      short: "H",
+      kind: "bool",
+      defaultValue: true,
+      description: "Print sizes and dates in human readable format",
+    },
     { name: "no-trunc", kind: "bool", description: "Don't truncate output" },
     { name: "quiet", short: "q", kind: "bool", description: "Only show image IDs" },
   ],

@@ -10,7 +10,19 @@ import type { CommandSpec, DockerCli } from "../../types.ts";
 import { FILTER_FLAG, filtersQuery } from "../filters.ts";
 
 const AMBIGUOUS_NAMES = new Set([
-  "build", "history", "import", "inspect", "list", "load", "ls", "prune", "pull", "push", "rm", "save", "tag",
+  "build",
+  "history",
+  "import",
+  "inspect",
+  "list",
+  "load",
+  "ls",
+  "prune",
+  "pull",
+  "push",
+  "rm",
+  "save",
+  "tag",
 ]);
 
 async function runImages(cli: DockerCli, flags: ParsedFlags, calledAs: string): Promise<number> {
@@ -27,7 +39,10 @@ async function runImages(cli: DockerCli, flags: ParsedFlags, calledAs: string): 
   const template = imageFormat(format, values.quiet as boolean, digests);
   const rows = imageRows(images ?? [], !(values["no-trunc"] as boolean), digests, template);
   cli.out.write(renderFormat(template, rows, IMAGE_HEADER));
-  if (matchName && (images ?? []).length === 0 && calledAs === "images" && AMBIGUOUS_NAMES.has(matchName)) {
+  if (
+    matchName && (images ?? []).length === 0 && calledAs === "images" &&
+    AMBIGUOUS_NAMES.has(matchName)
+  ) {
     cli.err.write(
       `\nNo images found matching "${matchName}": did you mean "${cli.programName} image ${matchName}"?\n`,
     );
@@ -36,7 +51,12 @@ async function runImages(cli: DockerCli, flags: ParsedFlags, calledAs: string): 
 }
 
 const IMAGE_LIST_FLAGS = [
-  { name: "all", short: "a", kind: "bool" as const, description: "Show all images (default hides intermediate images)" },
+  {
+    name: "all",
+    short: "a",
+    kind: "bool" as const,
+    description: "Show all images (default hides intermediate images)",
+  },
   { name: "digests", kind: "bool" as const, description: "Show digests" },
   FILTER_FLAG,
   { name: "format", kind: "string" as const, description: "Format output using a custom template" },

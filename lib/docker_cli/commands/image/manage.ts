@@ -25,7 +25,10 @@ async function runRmi(cli: DockerCli, flags: ParsedFlags): Promise<number> {
   for (const image of flags.positional) {
     try {
       const items = await cli.client().json<DeleteItem[]>("DELETE", `/images/${image}`, {
-        query: { force: force ? true : undefined, noprune: flags.values["no-prune"] ? true : undefined },
+        query: {
+          force: force ? true : undefined,
+          noprune: flags.values["no-prune"] ? true : undefined,
+        },
       });
       for (const item of items ?? []) {
         if (item.Deleted) cli.out.write(`Deleted: ${item.Deleted}\n`);
@@ -70,7 +73,9 @@ async function runTag(cli: DockerCli, flags: ParsedFlags): Promise<number> {
   } catch {
     throw invalid(target);
   }
-  if (reference.digest !== undefined) throw new StatusError("refusing to create a tag with a digest reference", 1);
+  if (reference.digest !== undefined) {
+    throw new StatusError("refusing to create a tag with a digest reference", 1);
+  }
   await cli.client().call("POST", `/images/${source}/tag`, {
     query: { repo: `${reference.domain}/${reference.path}`, tag: reference.tag ?? "latest" },
   });
@@ -85,10 +90,16 @@ async function runImagePrune(cli: DockerCli, flags: ParsedFlags): Promise<number
       : "WARNING! This will remove all dangling images.\nAre you sure you want to continue?";
     if (!(await confirm(cli, warning))) return 0; // a "no" is a cancellation, exit 0
   }
-  const report = await cli.client().json<{ ImagesDeleted?: DeleteItem[] | null; SpaceReclaimed?: number }>(
+  const report = await cli.client().json<
+    { ImagesDeleted?: DeleteItem[] | null; SpaceReclaimed?: number }
+  >(
     "POST",
     "/images/prune",
-    { query: { filters: filtersQuery(flags.values.filter as string[], { dangling: [String(!all)] }) } },
+    {
+      query: {
+        filters: filtersQuery(flags.values.filter as string[], { dangling: [String(!all)] }),
+      },
+    },
   );
   const deleted = report?.ImagesDeleted ?? [];
   let reclaimed = 0;
@@ -134,8 +145,18 @@ export const imagePruneCommand: CommandSpec = {
   usage: "image prune [OPTIONS]",
   summary: "Remove unused images",
   flags: [
-    { name: "all", short: "a", kind: "bool", description: "Remove all unused images, not just dangling ones" },
-    { name: "filter", kind: "list", valueName: "filter", description: 'Provide filter values (e.g. "until=<timestamp>")' },
+    {
+      name: "all",
+      short: "a",
+      kind: "bool",
+      description: "Remove all unused images, not just dangling ones",
+    },
+    {
+      name: "filter",
+      kind: "list",
+      valueName: "filter",
+      description: 'Provide filter values (e.g. "until=<timestamp>")',
+    },
     { name: "force", short: "f", kind: "bool", description: "Do not prompt for confirmation" },
   ],
   maxArgs: 0,

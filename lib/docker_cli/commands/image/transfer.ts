@@ -9,7 +9,6 @@
 
 import {
   familiarName,
-
   formatReference,
   isNameOnly,
   parseNormalizedNamed,
@@ -28,7 +27,10 @@ function parseReferenceLikeDocker(text: string) {
     return parseNormalizedNamed(text);
   } catch {
     if (text.toLowerCase() !== text) {
-      throw new StatusError("invalid reference format: repository name (" + text + ") must be lowercase", 1);
+      throw new StatusError(
+        "invalid reference format: repository name (" + text + ") must be lowercase",
+        1,
+      );
     }
     throw new StatusError("invalid reference format", 1);
   }
@@ -38,7 +40,9 @@ async function runPull(cli: DockerCli, flags: ParsedFlags): Promise<number> {
   const quiet = flags.values.quiet as boolean;
   const all = flags.values["all-tags"] as boolean;
   let reference = parseReferenceLikeDocker(flags.positional[0]);
-  if (all && !isNameOnly(reference)) throw new StatusError("tag can't be used with --all-tags/-a", 1);
+  if (all && !isNameOnly(reference)) {
+    throw new StatusError("tag can't be used with --all-tags/-a", 1);
+  }
   if (!all && isNameOnly(reference)) {
     reference = tagNameOnly(reference);
     if (!quiet) cli.out.write(`Using default tag: ${reference.tag}\n`);
@@ -60,7 +64,9 @@ async function runPush(cli: DockerCli, flags: ParsedFlags): Promise<number> {
   const quiet = flags.values.quiet as boolean;
   const all = flags.values["all-tags"] as boolean;
   let reference = parseReferenceLikeDocker(flags.positional[0]);
-  if (all && !isNameOnly(reference)) throw new StatusError("tag can't be used with --all-tags/-a", 1);
+  if (all && !isNameOnly(reference)) {
+    throw new StatusError("tag can't be used with --all-tags/-a", 1);
+  }
   if (!all && isNameOnly(reference)) {
     reference = tagNameOnly(reference);
     if (!quiet) cli.out.write(`Using default tag: ${reference.tag}\n`);
@@ -82,7 +88,10 @@ async function runPush(cli: DockerCli, flags: ParsedFlags): Promise<number> {
 async function runSave(cli: DockerCli, flags: ParsedFlags): Promise<number> {
   const output = flags.values.output as string;
   if (output === "" && cli.out.isTerminal) {
-    throw new StatusError("cowardly refusing to save to a terminal. Use the -o flag or redirect", 1);
+    throw new StatusError(
+      "cowardly refusing to save to a terminal. Use the -o flag or redirect",
+      1,
+    );
   }
   const response = await cli.client().request("GET", "/images/get", {
     query: { names: flags.positional },
@@ -94,7 +103,12 @@ async function runSave(cli: DockerCli, flags: ParsedFlags): Promise<number> {
   // Write to a temporary file first and rename it at the end, so a failed save never
   // leaves a truncated archive under the requested name.
   const temporary = `${output}.mini-docker-save-${Deno.pid}`;
-  const file = await Deno.open(temporary, { write: true, create: true, truncate: true, mode: 0o600 });
+  const file = await Deno.open(temporary, {
+    write: true,
+    create: true,
+    truncate: true,
+    mode: 0o600,
+  });
   try {
     for await (const chunk of response.body) {
       let bytes = chunk as Uint8Array;
@@ -129,14 +143,23 @@ async function runLoad(cli: DockerCli, flags: ParsedFlags): Promise<number> {
   const input = flags.values.input as string;
   let body: AsyncIterable<Uint8Array>;
   if (input === "") {
-    if (cli.in.isTerminal) throw new StatusError("requested load from stdin, but stdin is empty", 1);
+    if (cli.in.isTerminal) {
+      throw new StatusError("requested load from stdin, but stdin is empty", 1);
+    }
     body = cli.in.chunks();
   } else {
     let file: Deno.FsFile;
     try {
       file = await Deno.open(input);
     } catch (error) {
-      throw new StatusError(`open ${input}: ${error instanceof Deno.errors.NotFound ? "no such file or directory" : (error as Error).message}`, 1);
+      throw new StatusError(
+        `open ${input}: ${
+          error instanceof Deno.errors.NotFound
+            ? "no such file or directory"
+            : (error as Error).message
+        }`,
+        1,
+      );
     }
     body = fileChunks(file);
   }
@@ -160,8 +183,17 @@ export const pullCommand: CommandSpec = {
   usage: "pull [OPTIONS] NAME[:TAG|@DIGEST]",
   summary: "Download an image from a registry",
   flags: [
-    { name: "all-tags", short: "a", kind: "bool", description: "Download all tagged images in the repository" },
-    { name: "platform", kind: "string", description: "Set platform if server is multi-platform capable" },
+    {
+      name: "all-tags",
+      short: "a",
+      kind: "bool",
+      description: "Download all tagged images in the repository",
+    },
+    {
+      name: "platform",
+      kind: "string",
+      description: "Set platform if server is multi-platform capable",
+    },
     { name: "quiet", short: "q", kind: "bool", description: "Suppress verbose output" },
   ],
   minArgs: 1,
@@ -175,7 +207,12 @@ export const pushCommand: CommandSpec = {
   usage: "push [OPTIONS] NAME[:TAG]",
   summary: "Upload an image to a registry",
   flags: [
-    { name: "all-tags", short: "a", kind: "bool", description: "Push all tags of an image to the repository" },
+    {
+      name: "all-tags",
+      short: "a",
+      kind: "bool",
+      description: "Push all tags of an image to the repository",
+    },
     { name: "quiet", short: "q", kind: "bool", description: "Suppress verbose output" },
   ],
   minArgs: 1,
@@ -188,7 +225,12 @@ export const saveCommand: CommandSpec = {
   name: "save",
   usage: "save [OPTIONS] IMAGE [IMAGE...]",
   summary: "Save one or more images to a tar archive (streamed to STDOUT by default)",
-  flags: [{ name: "output", short: "o", kind: "string", description: "Write to a file, instead of STDOUT" }],
+  flags: [{
+    name: "output",
+    short: "o",
+    kind: "string",
+    description: "Write to a file, instead of STDOUT",
+  }],
   minArgs: 1,
   run: runSave,
 };
@@ -199,10 +241,14 @@ export const loadCommand: CommandSpec = {
   usage: "load [OPTIONS]",
   summary: "Load an image from a tar archive or STDIN",
   flags: [
-    { name: "input", short: "i", kind: "string", description: "Read from tar archive file, instead of STDIN" },
+    {
+      name: "input",
+      short: "i",
+      kind: "string",
+      description: "Read from tar archive file, instead of STDIN",
+    },
     { name: "quiet", short: "q", kind: "bool", description: "Suppress the load output" },
   ],
   maxArgs: 0,
   run: runLoad,
 };
-

@@ -6,7 +6,12 @@
 import type { NetworkSummary } from "../../client/types.ts";
 import type { ParsedFlags } from "../../flags.ts";
 import { renderFormat, TABLE_FORMAT_KEY } from "../../format/formatter.ts";
-import { NETWORK_HEADER, NetworkContext, networkFormat, naturalLess } from "../../format/network.ts";
+import {
+  naturalLess,
+  NETWORK_HEADER,
+  NetworkContext,
+  networkFormat,
+} from "../../format/network.ts";
 import { type CommandSpec, type DockerCli, JoinedError } from "../../types.ts";
 import { FILTER_FLAG, filtersQuery } from "../filters.ts";
 import { typedInspectCommand } from "../system/inspect.ts";
@@ -19,9 +24,18 @@ async function runNetworkLs(cli: DockerCli, flags: ParsedFlags): Promise<number>
   const sorted = [...(networks ?? [])].sort((a, b) =>
     naturalLess(a.Name, b.Name) ? -1 : naturalLess(b.Name, a.Name) ? 1 : 0
   );
-  const format = networkFormat((values.format as string) || TABLE_FORMAT_KEY, values.quiet as boolean);
+  const format = networkFormat(
+    (values.format as string) || TABLE_FORMAT_KEY,
+    values.quiet as boolean,
+  );
   const trunc = !(values["no-trunc"] as boolean);
-  cli.out.write(renderFormat(format, sorted.map((network) => new NetworkContext(network, trunc)), NETWORK_HEADER));
+  cli.out.write(
+    renderFormat(
+      format,
+      sorted.map((network) => new NetworkContext(network, trunc)),
+      NETWORK_HEADER,
+    ),
+  );
   return 0;
 }
 
@@ -32,37 +46,45 @@ async function runNetworkCreate(cli: DockerCli, flags: ParsedFlags): Promise<num
   const labels: Record<string, string> = {};
   for (const label of values.label as string[]) {
     const equals = label.indexOf("=");
-    labels[equals === -1 ? label : label.slice(0, equals)] = equals === -1 ? "" : label.slice(equals + 1);
+    labels[equals === -1 ? label : label.slice(0, equals)] = equals === -1
+      ? ""
+      : label.slice(equals + 1);
   }
   const options: Record<string, string> = {};
   for (const option of values.opt as string[]) {
     const equals = option.indexOf("=");
-    options[equals === -1 ? option : option.slice(0, equals)] = equals === -1 ? "" : option.slice(equals + 1);
+    options[equals === -1 ? option : option.slice(0, equals)] = equals === -1
+      ? ""
+      : option.slice(equals + 1);
   }
-  const created = await cli.client().json<{ Id: string; Warning?: string }>("POST", "/networks/create", {
-    json: {
-      Name: flags.positional[0],
-      CheckDuplicate: true,
-      Driver: values.driver,
-      Scope: "",
-      EnableIPv6: values.ipv6,
-      IPAM: {
-        Driver: "default",
-        Options: {},
-        Config: subnets.map((subnet, index) => ({
-          Subnet: subnet,
-          ...(gateways[index] ? { Gateway: gateways[index] } : {}),
-        })),
+  const created = await cli.client().json<{ Id: string; Warning?: string }>(
+    "POST",
+    "/networks/create",
+    {
+      json: {
+        Name: flags.positional[0],
+        CheckDuplicate: true,
+        Driver: values.driver,
+        Scope: "",
+        EnableIPv6: values.ipv6,
+        IPAM: {
+          Driver: "default",
+          Options: {},
+          Config: subnets.map((subnet, index) => ({
+            Subnet: subnet,
+            ...(gateways[index] ? { Gateway: gateways[index] } : {}),
+          })),
+        },
+        Internal: values.internal,
+        Attachable: values.attachable,
+        Ingress: false,
+        ConfigOnly: false,
+        ConfigFrom: null,
+        Options: options,
+        Labels: labels,
       },
-      Internal: values.internal,
-      Attachable: values.attachable,
-      Ingress: false,
-      ConfigOnly: false,
-      ConfigFrom: null,
-      Options: options,
-      Labels: labels,
     },
-  });
+  );
   if (created.Warning) cli.err.write(`${created.Warning}\n`);
   cli.out.write(`${created.Id}\n`);
   return 0;
@@ -128,13 +150,35 @@ export const networkCommands: CommandSpec[] = [
     summary: "Create a network",
     flags: [
       { name: "attachable", kind: "bool", description: "Enable manual container attachment" },
-      { name: "driver", short: "d", kind: "string", defaultValue: "bridge", description: "Driver to manage the Network" },
-      { name: "gateway", kind: "list", valueName: "strings", description: "IPv4 or IPv6 Gateway for the master subnet" },
+      {
+        name: "driver",
+        short: "d",
+        kind: "string",
+        defaultValue: "bridge",
+        description: "Driver to manage the Network",
+      },
+      {
+        name: "gateway",
+        kind: "list",
+        valueName: "strings",
+        description: "IPv4 or IPv6 Gateway for the master subnet",
+      },
       { name: "internal", kind: "bool", description: "Restrict external access to the network" },
       { name: "ipv6", kind: "bool", description: "Enable or disable IPv6 networking" },
       { name: "label", kind: "list", description: "Set metadata on a network" },
-      { name: "opt", short: "o", kind: "list", valueName: "map", description: "Set driver specific options" },
-      { name: "subnet", kind: "list", valueName: "strings", description: "Subnet in CIDR format that represents a network segment" },
+      {
+        name: "opt",
+        short: "o",
+        kind: "list",
+        valueName: "map",
+        description: "Set driver specific options",
+      },
+      {
+        name: "subnet",
+        kind: "list",
+        valueName: "strings",
+        description: "Subnet in CIDR format that represents a network segment",
+      },
     ],
     minArgs: 1,
     maxArgs: 1,
@@ -145,7 +189,12 @@ export const networkCommands: CommandSpec[] = [
     aliases: ["remove"],
     usage: "network rm NETWORK [NETWORK...]",
     summary: "Remove one or more networks",
-    flags: [{ name: "force", short: "f", kind: "bool", description: "Do not error if the network does not exist" }],
+    flags: [{
+      name: "force",
+      short: "f",
+      kind: "bool",
+      description: "Do not error if the network does not exist",
+    }],
     minArgs: 1,
     run: runNetworkRm,
   },
@@ -155,8 +204,13 @@ export const networkCommands: CommandSpec[] = [
     usage: "network connect [OPTIONS] NETWORK CONTAINER",
     summary: "Connect a container to a network",
     flags: [
-      { name: "alias", kind: "list", valueName: "strings", description: "Add network-scoped alias for the container" },
-      { name: "ip", kind: "string", description: "IPv4 address (e.g., \"172.30.100.104\")" },
+      {
+        name: "alias",
+        kind: "list",
+        valueName: "strings",
+        description: "Add network-scoped alias for the container",
+      },
+      { name: "ip", kind: "string", description: 'IPv4 address (e.g., "172.30.100.104")' },
     ],
     minArgs: 2,
     maxArgs: 2,
@@ -166,7 +220,12 @@ export const networkCommands: CommandSpec[] = [
     name: "disconnect",
     usage: "network disconnect [OPTIONS] NETWORK CONTAINER",
     summary: "Disconnect a container from a network",
-    flags: [{ name: "force", short: "f", kind: "bool", description: "Force the container to disconnect from a network" }],
+    flags: [{
+      name: "force",
+      short: "f",
+      kind: "bool",
+      description: "Force the container to disconnect from a network",
+    }],
     minArgs: 2,
     maxArgs: 2,
     run: runDisconnect,

@@ -9,17 +9,30 @@ import { DaemonError } from "../../client/engine.ts";
 import type { ParsedFlags } from "../../flags.ts";
 import { parseFormat } from "../../format/formatter.ts";
 import { compactJson, indentJson } from "../../format/go_json.ts";
-import { TemplateError } from "../../format/template.ts";
+import { type Template, TemplateError } from "../../format/template.ts";
 import { type CommandSpec, type DockerCli, StatusError } from "../../types.ts";
 
-const ALL_TYPES = ["config", "container", "image", "network", "node", "plugin", "secret", "service", "task", "volume"];
+const ALL_TYPES = [
+  "config",
+  "container",
+  "image",
+  "network",
+  "node",
+  "plugin",
+  "secret",
+  "service",
+  "task",
+  "volume",
+];
 
 /** How to fetch one kind of object: its raw JSON text. */
 type Fetcher = (cli: DockerCli, name: string, size: boolean) => Promise<string>;
 
 const FETCHERS: Record<string, Fetcher> = {
   container: (cli, name, size) =>
-    cli.client().text("GET", `/containers/${name}/json`, { query: { size: size ? true : undefined } }),
+    cli.client().text("GET", `/containers/${name}/json`, {
+      query: { size: size ? true : undefined },
+    }),
   image: (cli, name) => cli.client().text("GET", `/images/${name}/json`),
   network: (cli, name) => cli.client().text("GET", `/networks/${name}`),
   volume: (cli, name) => cli.client().text("GET", `/volumes/${name}`),
@@ -36,7 +49,12 @@ function isSkippable(error: unknown): boolean {
 }
 
 /** Finds one object, trying each kind in turn unless a type is forced. */
-async function fetchObject(cli: DockerCli, name: string, type: string, size: boolean): Promise<string> {
+async function fetchObject(
+  cli: DockerCli,
+  name: string,
+  type: string,
+  size: boolean,
+): Promise<string> {
   const kinds = type === "" ? AUTODETECT_ORDER : [type];
   for (const kind of kinds) {
     const fetcher = FETCHERS[kind];
@@ -51,6 +69,36 @@ async function fetchObject(cli: DockerCli, name: string, type: string, size: boo
     }
   }
   throw new Error(`Error: No such object: ${name}`);
+}
+
+/** A JSON object's keys in sorted order, all the way down (how Go marshals maps). */
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (typeof value !== "object" || value === null) return value;
+  return Object.fromEntries(
+    Object.keys(value).sort().map((
+      key,
+    ) => [key, sortedKeys((value as Record<string, unknown>)[key])]),
+  );
+}
+
+/**
+ * Runs an inspect template the way docker does. docker first runs it against the typed
+ * Go struct, whose ID field is spelled `ID` (the JSON says "Id") and whose nested
+ * objects keep the daemon's key order; if that fails (say the template says `.Id`), it
+ * runs it again against the raw JSON decoded into maps, where a missing key is an error
+ * and `json` prints keys sorted. Both passes are reproduced here.
+ */
+function executeLikeDocker(template: Template, object: Record<string, unknown>): string {
+  const typed = Object.fromEntries(
+    Object.entries(object).map(([key, value]) => [key === "Id" ? "ID" : key, value]),
+  );
+  try {
+    return template.execute(typed, {}, { missingKeyError: true });
+  } catch (error) {
+    if (!(error instanceof TemplateError)) throw error;
+    return template.execute(sortedKeys(object), {}, { missingKeyError: true });
+  }
 }
 
 /**
@@ -87,7 +135,7 @@ export async function inspectObjects(
       continue;
     }
     try {
-      lines.push(template.execute(JSON.parse(raw), {}, { missingKeyError: true }) + "\n");
+      lines.push(executeLikeDocker(template, JSON.parse(raw)) + "\n");
     } catch (error) {
       if (error instanceof TemplateError) errors.push(`template parsing error: ${error.message}`);
       else errors.push(error instanceof Error ? error.message : String(error));
@@ -99,7 +147,9 @@ export async function inspectObjects(
     cli.out.write("[]\n");
   } else {
     const joined = `[${raws.join(",")}]`;
-    cli.out.write((format === "json" ? compactJson(joined) : indentJson(joined, "", "    ")) + "\n");
+    cli.out.write(
+      (format === "json" ? compactJson(joined) : indentJson(joined, "", "    ")) + "\n",
+    );
   }
   if (errors.length > 0) throw new StatusError(errors.join("\n"), 1);
   return 0;
@@ -128,8 +178,18 @@ export const inspectCommand: CommandSpec = {
   usage: "inspect [OPTIONS] NAME|ID [NAME|ID...]",
   summary: "Return low-level information on Docker objects",
   flags: [
-    { name: "format", short: "f", kind: "string", description: "Format output using a custom template" },
-    { name: "size", short: "s", kind: "bool", description: "Display total file sizes if the type is container" },
+    {
+      name: "format",
+      short: "f",
+      kind: "string",
+      description: "Format output using a custom template",
+    },
+    {
+      name: "size",
+      short: "s",
+      kind: "bool",
+      description: "Display total file sizes if the type is container",
+    },
     { name: "type", kind: "string", description: "Only inspect objects of the given type" },
   ],
   minArgs: 1,
@@ -146,9 +206,19 @@ export function typedInspectCommand(kind: "container" | "image" | "network"): Co
     usage,
     summary: `Display detailed information on one or more ${kind}s`,
     flags: [
-      { name: "format", short: "f", kind: "string", description: "Format output using a custom template" },
+      {
+        name: "format",
+        short: "f",
+        kind: "string",
+        description: "Format output using a custom template",
+      },
       ...(kind === "container"
-        ? [{ name: "size", short: "s", kind: "bool" as const, description: "Display total file sizes" }]
+        ? [{
+          name: "size",
+          short: "s",
+          kind: "bool" as const,
+          description: "Display total file sizes",
+        }]
         : []),
     ],
     minArgs: 1,

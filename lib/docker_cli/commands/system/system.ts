@@ -171,7 +171,9 @@ async function runVersion(cli: DockerCli, flags: ParsedFlags): Promise<number> {
 type Info = Record<string, any>;
 
 function line(out: string[], ...parts: unknown[]): void {
-  out.push(parts.map((part) => (part === undefined || part === null ? "" : String(part))).join(" ") + "\n");
+  out.push(
+    parts.map((part) => (part === undefined || part === null ? "" : String(part))).join(" ") + "\n",
+  );
 }
 
 function lineIfSet(out: string[], label: string, value: unknown): void {
@@ -225,10 +227,12 @@ function serverInfoText(info: Info, debug: boolean): { text: string; warnings: s
     if ((info.SecurityOptions ?? []).length > 0) {
       line(out, " Security Options:");
       for (const option of info.SecurityOptions as string[]) {
-        const fields = Object.fromEntries(option.split(",").map((pair) => {
-          const equals = pair.indexOf("=");
-          return equals === -1 ? [pair, ""] : [pair.slice(0, equals), pair.slice(equals + 1)];
-        }));
+        const fields = Object.fromEntries(
+          option.split(",").map((pair) => {
+            const equals = pair.indexOf("=");
+            return equals === -1 ? [pair, ""] : [pair.slice(0, equals), pair.slice(equals + 1)];
+          }),
+        );
         line(out, "  " + (fields.name ?? option));
         if (fields.profile !== undefined) line(out, "   Profile:", fields.profile);
       }
@@ -260,7 +264,10 @@ function serverInfoText(info: Info, debug: boolean): { text: string; warnings: s
   }
   line(out, " Experimental:", info.ExperimentalBuild ?? false);
   const registry = info.RegistryConfig;
-  const indexConfigs = Object.values(registry?.IndexConfigs ?? {}) as { Name: string; Secure: boolean }[];
+  const indexConfigs = Object.values(registry?.IndexConfigs ?? {}) as {
+    Name: string;
+    Secure: boolean;
+  }[];
   if (registry && ((registry.InsecureRegistryCIDRs ?? []).length > 0 || indexConfigs.length > 0)) {
     line(out, " Insecure Registries:");
     for (const config of indexConfigs.sort((a, b) => (a.Name < b.Name ? -1 : 1))) {
@@ -276,7 +283,9 @@ function serverInfoText(info: Info, debug: boolean): { text: string; warnings: s
   if (info.ProductLicense) line(out, " Product License:", info.ProductLicense);
   if ((info.DefaultAddressPools ?? []).length > 0) {
     line(out, " Default Address Pools:");
-    for (const pool of info.DefaultAddressPools) out.push(`   Base: ${pool.Base}, Size: ${pool.Size}\n`);
+    for (const pool of info.DefaultAddressPools) {
+      out.push(`   Base: ${pool.Base}, Size: ${pool.Size}\n`);
+    }
   }
   line(out);
   return { text: out.join(""), warnings: info.Warnings ?? [] };
@@ -312,7 +321,12 @@ async function runInfo(cli: DockerCli, flags: ParsedFlags): Promise<number> {
     const data = {
       ...(info ?? {}),
       ...(serverErrors.length > 0 ? { ServerErrors: serverErrors } : {}),
-      ClientInfo: { Debug: clientFields.Debug, ...clientInfo.toJSON(), Plugins: [], Warnings: null },
+      ClientInfo: {
+        Debug: clientFields.Debug,
+        ...clientInfo.toJSON(),
+        Plugins: [],
+        Warnings: null,
+      },
     };
     try {
       cli.out.write(template.execute(data) + "\n");
@@ -358,7 +372,12 @@ export const versionCommand: CommandSpec = {
   name: "version",
   usage: "version [OPTIONS]",
   summary: "Show the Docker version information",
-  flags: [{ name: "format", short: "f", kind: "string", description: "Format output using a custom template" }],
+  flags: [{
+    name: "format",
+    short: "f",
+    kind: "string",
+    description: "Format output using a custom template",
+  }],
   maxArgs: 0,
   run: runVersion,
 };
@@ -368,7 +387,12 @@ export const infoCommand: CommandSpec = {
   name: "info",
   usage: "info [OPTIONS]",
   summary: "Display system-wide information",
-  flags: [{ name: "format", short: "f", kind: "string", description: "Format output using a custom template" }],
+  flags: [{
+    name: "format",
+    short: "f",
+    kind: "string",
+    description: "Format output using a custom template",
+  }],
   maxArgs: 0,
   run: runInfo,
 };
@@ -380,7 +404,12 @@ export const dfCommand: CommandSpec = {
   summary: "Show docker disk usage",
   flags: [
     { name: "format", kind: "string", description: "Format output using a custom template" },
-    { name: "verbose", short: "v", kind: "bool", description: "Show detailed information on space usage" },
+    {
+      name: "verbose",
+      short: "v",
+      kind: "bool",
+      description: "Show detailed information on space usage",
+    },
   ],
   maxArgs: 0,
   run: runDiskUsage,
