@@ -11,6 +11,7 @@ import type { ContainerService } from "../containers/service.ts";
 import type { ExecCreateBody } from "../containers/types.ts";
 import { conflictError } from "../server/errors.ts";
 import type { EngineRouter } from "../server/router.ts";
+import { collectUpgradeBody, separateUpgradeBody } from "./upgrade_body.ts";
 
 /** Registers the exec routes. */
 export function registerExecRoutes(router: EngineRouter, service: ContainerService): void {
@@ -21,7 +22,9 @@ export function registerExecRoutes(router: EngineRouter, service: ContainerServi
   });
 
   router.post("/exec/{id}/start", async (request) => {
-    const options = await request.json<{ Detach?: boolean; Tty?: boolean }>({});
+    // With `Connection: Upgrade` the body may come on the raw socket (see upgrade_body.ts).
+    const upgradeBody = request.wantsUpgrade ? collectUpgradeBody(request) : undefined;
+    const options = upgradeBody ? {} : await request.json<{ Detach?: boolean; Tty?: boolean }>({});
     const instance = getExec(service, request.param("id"));
     if (instance.started) {
       throw conflictError(
@@ -39,8 +42,9 @@ export function registerExecRoutes(router: EngineRouter, service: ContainerServi
       request.reply.text("");
       return;
     }
-    const stream = request.hijack();
+    let stream = request.hijack();
     try {
+      if (upgradeBody) ({ stream } = await separateUpgradeBody(request, upgradeBody, stream));
       await startExec(service, instance, stream);
     } catch (error) {
       // Too late for a status code: say it in the stream, then end it.
