@@ -9,7 +9,7 @@
 // Mirrors moby's daemon/attach.go (ContainerAttach, containerAttach) and
 // container/stream/attach.go.
 
-import { ProcessStdio, type AttachSession } from "./streams.ts";
+import { type AttachSession, ProcessStdio } from "./streams.ts";
 import type { Container } from "./container.ts";
 import type { ContainerService } from "./service.ts";
 

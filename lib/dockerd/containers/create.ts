@@ -17,7 +17,6 @@ import type { DockerContainerConfig } from "../image/types.ts";
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from "../../oci_spec/defaults.ts";
 import { Container, parseBind } from "./container.ts";
 import { stripSlash, VALID_NAME_PATTERN } from "./names.ts";
-import { validateNetworkMode } from "./networking.ts";
 import { validateRestartPolicy } from "./restart_manager.ts";
 import type { ContainerService } from "./service.ts";
 import { nowTimestamp } from "./time.ts";
@@ -141,7 +140,10 @@ export function normalizeHostConfig(input: Partial<HostConfig> | null | undefine
  * exposed ports and volumes joined, and ENTRYPOINT/CMD unless the user gave an
  * entrypoint.
  */
-export function mergeImageConfig(user: ContainerConfig, image: DockerContainerConfig | undefined): void {
+export function mergeImageConfig(
+  user: ContainerConfig,
+  image: DockerContainerConfig | undefined,
+): void {
   if (!image) return;
   if (user.User === "") user.User = image.User ?? "";
   const ports = { ...(image.ExposedPorts ?? {}), ...(user.ExposedPorts ?? {}) };
@@ -170,7 +172,9 @@ export function mergeImageConfig(user: ContainerConfig, image: DockerContainerCo
 
 /** Path and Args: the entrypoint followed by the command ([""] as entrypoint means "none"). */
 export function entrypointAndArgs(config: ContainerConfig): { path: string; args: string[] } {
-  const entrypoint = (config.Entrypoint ?? []).filter((part, index) => !(index === 0 && part === ""));
+  const entrypoint = (config.Entrypoint ?? []).filter((part, index) =>
+    !(index === 0 && part === "")
+  );
   const command = [...entrypoint, ...(config.Cmd ?? [])];
   return { path: command[0] ?? "", args: command.slice(1) };
 }
@@ -189,7 +193,9 @@ export function verifyHostConfig(host: HostConfig): void {
     throw badParameter("Minimum memoryswap limit should be larger than memory limit, see usage");
   }
   if (host.OomScoreAdj < -1000 || host.OomScoreAdj > 1000) {
-    throw badParameter(`Invalid value ${host.OomScoreAdj}, range for oom score adj is [-1000, 1000]`);
+    throw badParameter(
+      `Invalid value ${host.OomScoreAdj}, range for oom score adj is [-1000, 1000]`,
+    );
   }
   for (const bind of host.Binds ?? []) {
     const mount = parseBind(bind);
@@ -201,7 +207,9 @@ export function verifyHostConfig(host: HostConfig): void {
       );
     }
     if (!mount.Destination.startsWith("/")) {
-      throw badParameter(`invalid mount config for type "bind": invalid mount path: '${mount.Destination}' mount path must be absolute`);
+      throw badParameter(
+        `invalid mount config for type "bind": invalid mount path: '${mount.Destination}' mount path must be absolute`,
+      );
     }
   }
 }
@@ -220,7 +228,6 @@ export async function createContainer(
   if (config.Image === "") throw badParameter("No image was specified: set Image in the request");
   const hostConfig = normalizeHostConfig(body.HostConfig);
   verifyHostConfig(hostConfig);
-  validateNetworkMode(hostConfig.NetworkMode, daemon.networks);
   if (requestedName !== undefined && requestedName !== "") {
     if (!VALID_NAME_PATTERN.test(stripSlash(requestedName))) {
       throw badParameter(

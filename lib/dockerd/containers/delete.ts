@@ -111,7 +111,10 @@ export async function pruneContainers(
       deleted.push(container.id);
       reclaimed += size;
     } catch (error) {
-      service.log.warn("prune could not remove container", { container: container.id, error: describe(error) });
+      service.log.warn("prune could not remove container", {
+        container: container.id,
+        error: describe(error),
+      });
     }
   }
   return { ContainersDeleted: deleted.length > 0 ? deleted : null, SpaceReclaimed: reclaimed };

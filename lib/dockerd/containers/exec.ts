@@ -23,7 +23,7 @@ import { containerEnvironment, replaceOrAppend, resolveUser } from "./spec.ts";
 import { translateStartError } from "./start.ts";
 import { AttachSession, ProcessStdio } from "./streams.ts";
 import type { ExecCreateBody } from "./types.ts";
-import type { HijackedStream } from "../server/hijack.ts";
+import { type HijackedStream, StreamType } from "../server/hijack.ts";
 import { capabilityNames } from "../../linux/capabilities.ts";
 
 /** How long `exec resize` waits for the process to be started. */
@@ -34,9 +34,13 @@ const EXIT_EVENT_GRACE_MS = 3_000;
 function requireRunning(container: Container): void {
   const state = container.state;
   if (!state.running) throw conflictError(`Container ${container.id} is not running`);
-  if (state.paused) throw conflictError(`Container ${container.id} is paused, unpause the container before exec`);
+  if (state.paused) {
+    throw conflictError(`Container ${container.id} is paused, unpause the container before exec`);
+  }
   if (state.restarting) {
-    throw conflictError(`Container ${container.id} is restarting, wait until the container is running`);
+    throw conflictError(
+      `Container ${container.id} is restarting, wait until the container is running`,
+    );
   }
 }
 
@@ -46,10 +50,17 @@ export function createExec(
   container: Container,
   body: ExecCreateBody,
 ): { Id: string } {
-  if (typeof body !== "object" || body === null) throw badParameter("exec config must be a JSON object");
+  if (typeof body !== "object" || body === null) {
+    throw badParameter("exec config must be a JSON object");
+  }
   requireRunning(container);
-  if (!Array.isArray(body.Cmd) || body.Cmd.length === 0) throw badParameter("No exec command specified");
-  const instance = new ExecInstance(generateContainerId(), container.id, { ...body, Cmd: body.Cmd });
+  if (!Array.isArray(body.Cmd) || body.Cmd.length === 0) {
+    throw badParameter("No exec command specified");
+  }
+  const instance = new ExecInstance(generateContainerId(), container.id, {
+    ...body,
+    Cmd: body.Cmd,
+  });
   service.execs.add(instance);
   return { Id: instance.id };
 }
@@ -69,9 +80,16 @@ async function execProcess(container: Container, instance: ExecInstance): Promis
   const user = config.User && rootfs
     ? await resolveUser(rootfs, config.User)
     : base?.user ?? { uid: 0, gid: 0 };
-  const env = replaceOrAppend(containerEnvironment(container.config, instance.tty), config.Env ?? []);
+  const env = replaceOrAppend(
+    containerEnvironment(container.config, instance.tty),
+    config.Env ?? [],
+  );
   const capabilities = config.Privileged
-    ? { bounding: [...capabilityNames], effective: [...capabilityNames], permitted: [...capabilityNames] }
+    ? {
+      bounding: [...capabilityNames],
+      effective: [...capabilityNames],
+      permitted: [...capabilityNames],
+    }
     : base?.capabilities;
   return {
     terminal: instance.tty,
@@ -144,11 +162,18 @@ export async function startExec(
     await service.containerd.tasks.deleteProcess(container.id, instance.id).catch(() => {});
     if (!session) throw translated;
     // Attached: dockerd writes the error into the stream and ends it, like the real one.
-    await session.stream.write(new TextEncoder().encode(`${translated.message}\r\n`)).catch(() => {});
+    const text = new TextEncoder().encode(`${translated.message}\r\n`);
+    const written = instance.tty
+      ? session.stream.write(text)
+      : session.stream.writeFrame(StreamType.stdout, text);
+    await written.catch(() => {});
     await instance.stdio?.endSessions();
     await instance.stdio?.remove();
     await session.end();
-    service.log.warn("error running exec in container", { exec: instance.id, error: describe(error) });
+    service.log.warn("error running exec in container", {
+      exec: instance.id,
+      error: describe(error),
+    });
     return;
   }
   if (!session) return;
@@ -165,7 +190,10 @@ export async function startExec(
     try {
       const state = await service.containerd.tasks.get(container.id, instance.id);
       if (state.status === "stopped") {
-        await handleExecExit(service, instance.id, { exitCode: state.exitStatus, exitedAt: state.exitedAt ?? "" });
+        await handleExecExit(service, instance.id, {
+          exitCode: state.exitStatus,
+          exitedAt: state.exitedAt ?? "",
+        });
       }
     } catch {
       await handleExecExit(service, instance.id, { exitCode: 255, exitedAt: "" });

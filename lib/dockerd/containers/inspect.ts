@@ -66,7 +66,10 @@ export async function inspectContainer(
 }
 
 /** Splits `ps` output into titles and rows; the last column (the command) keeps its spaces. */
-export function parsePsOutput(output: string, pids: Set<number>): { Titles: string[]; Processes: string[][] } {
+export function parsePsOutput(
+  output: string,
+  pids: Set<number>,
+): { Titles: string[]; Processes: string[][] } {
   const lines = output.split("\n").filter((line) => line.trim() !== "");
   if (lines.length === 0) throw new EngineError(500, "ps printed nothing");
   const titles = lines[0].trim().split(/\s+/);
@@ -97,7 +100,9 @@ export async function topContainer(
   if (!output.success) {
     throw new EngineError(
       500,
-      `Error running ps: ${new TextDecoder().decode(output.stderr).trim() || `exit status ${output.code}`}`,
+      `Error running ps: ${
+        new TextDecoder().decode(output.stderr).trim() || `exit status ${output.code}`
+      }`,
     );
   }
   return parsePsOutput(new TextDecoder().decode(output.stdout), pids);

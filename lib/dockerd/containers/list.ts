@@ -66,7 +66,9 @@ export function imageColumn(service: ContainerService, container: Container): st
 
 /** "sleep 300": Path and Args as one string. */
 export function commandColumn(container: Container): string {
-  return container.args.length > 0 ? `${container.path} ${container.args.join(" ")}` : container.path;
+  return container.args.length > 0
+    ? `${container.path} ${container.args.join(" ")}`
+    : container.path;
 }
 
 function checkFilters(filters: Map<string, string[]>): void {
@@ -97,10 +99,15 @@ function matchesName(container: Container, patterns: string[]): boolean {
   });
 }
 
-function include(service: ContainerService, container: Container, filters: Map<string, string[]>, bounds: {
-  before?: Container;
-  since?: Container;
-}): boolean {
+function include(
+  service: ContainerService,
+  container: Container,
+  filters: Map<string, string[]>,
+  bounds: {
+    before?: Container;
+    since?: Container;
+  },
+): boolean {
   const state = container.state;
   const ids = filters.get("id") ?? [];
   if (ids.length > 0 && !ids.some((id) => container.id.startsWith(id))) return false;
@@ -118,20 +125,27 @@ function include(service: ContainerService, container: Container, filters: Map<s
   const ancestors = filters.get("ancestor") ?? [];
   if (ancestors.length > 0) {
     const imageIds = ancestors.map((reference) => service.daemon.images.find(reference)?.id);
-    if (!imageIds.includes(container.imageId) && !ancestors.includes(container.config.Image)) return false;
+    if (!imageIds.includes(container.imageId) && !ancestors.includes(container.config.Image)) {
+      return false;
+    }
   }
   const networks = filters.get("network") ?? [];
   if (networks.length > 0) {
     const attached = networksOf(container, service.daemon.networks);
     const matches = networks.some((network) =>
-      network in attached || Object.values(attached).some((endpoint) => endpoint.NetworkID.startsWith(network))
+      network in attached ||
+      Object.values(attached).some((endpoint) => endpoint.NetworkID.startsWith(network))
     );
     if (!matches) return false;
   }
   if ((filters.get("volume") ?? []).length > 0) {
     const volumes = filters.get("volume")!;
     const mounts = container.mountPoints();
-    if (!volumes.some((volume) => mounts.some((mount) => mount.Source === volume || mount.Destination === volume))) {
+    if (
+      !volumes.some((volume) =>
+        mounts.some((mount) => mount.Source === volume || mount.Destination === volume)
+      )
+    ) {
       return false;
     }
   }

@@ -61,10 +61,14 @@ export class ExitMonitor {
         if (first) ready.resolve();
         else this.service.background("reconciling after resubscribing", () => this.reconcile());
         first = false;
-        for await (const envelope of readEnvelopes(stream, this.#stopping.signal)) this.#dispatch(envelope);
+        for await (const envelope of readEnvelopes(stream, this.#stopping.signal)) {
+          this.#dispatch(envelope);
+        }
       } catch (error) {
         if (this.#stopping.signal.aborted) break;
-        this.service.log.warn("containerd event stream broke, resubscribing", { error: describe(error) });
+        this.service.log.warn("containerd event stream broke, resubscribing", {
+          error: describe(error),
+        });
       } finally {
         client.close();
       }
@@ -99,7 +103,10 @@ export class ExitMonitor {
         () => handleContainerExit(this.service, container, exit),
       );
     } else {
-      this.service.background("handling an exec exit", () => handleExecExit(this.service, processId, exit));
+      this.service.background(
+        "handling an exec exit",
+        () => handleExecExit(this.service, processId, exit),
+      );
     }
   }
 
@@ -122,7 +129,10 @@ export class ExitMonitor {
 }
 
 /** Checks one container believed running against containerd; handles a missed exit. */
-export async function reconcileContainer(service: ContainerService, container: Container): Promise<void> {
+export async function reconcileContainer(
+  service: ContainerService,
+  container: Container,
+): Promise<void> {
   try {
     const task = await service.containerd.tasks.get(container.id);
     if (task.status === "stopped") {
@@ -141,10 +151,15 @@ export async function reconcileContainer(service: ContainerService, container: C
     try {
       const process = await service.containerd.tasks.get(container.id, instance.id);
       if (process.status === "stopped") {
-        await handleExecExit(service, instance.id, { exitCode: process.exitStatus, exitedAt: nowTimestamp() });
+        await handleExecExit(service, instance.id, {
+          exitCode: process.exitStatus,
+          exitedAt: nowTimestamp(),
+        });
       }
     } catch (error) {
-      if (isMissing(error)) await handleExecExit(service, instance.id, { exitCode: 255, exitedAt: nowTimestamp() });
+      if (isMissing(error)) {
+        await handleExecExit(service, instance.id, { exitCode: 255, exitedAt: nowTimestamp() });
+      }
     }
   }
 }
@@ -153,7 +168,10 @@ export async function reconcileContainer(service: ContainerService, container: C
  * Releases what a finished run held: the containerd task and container, the FIFOs, the
  * layer mount (the MergedDir disappears while a container is stopped, as in Docker).
  */
-export async function cleanupAfterRun(service: ContainerService, container: Container): Promise<void> {
+export async function cleanupAfterRun(
+  service: ContainerService,
+  container: Container,
+): Promise<void> {
   await service.deleteFromContainerd(container.id);
   if (container.stdio) {
     await raceTimeout(container.stdio.outputDone, DRAIN_TIMEOUT_MS);
@@ -172,7 +190,10 @@ export async function cleanupAfterRun(service: ContainerService, container: Cont
   try {
     await service.daemon.layers.unmountContainerLayer(container.id);
   } catch (error) {
-    service.log.warn("cannot unmount container layer", { container: container.id, error: describe(error) });
+    service.log.warn("cannot unmount container layer", {
+      container: container.id,
+      error: describe(error),
+    });
   }
 }
 
@@ -246,7 +267,10 @@ export async function handleContainerExit(
       state.setStopped(exit);
     }
     await container.checkpoint().catch((error) =>
-      service.log.error("cannot save container state", { container: container.id, error: describe(error) })
+      service.log.error("cannot save container state", {
+        container: container.id,
+        error: describe(error),
+      })
     );
     service.log.debug("container exited", {
       container: container.id,
@@ -257,13 +281,20 @@ export async function handleContainerExit(
   });
   if (!decision) return;
   if (decision.restart) {
-    service.background("restarting a container", () => restartAfterDelay(service, container, decision.wait));
+    service.background(
+      "restarting a container",
+      () => restartAfterDelay(service, container, decision.wait),
+    );
   } else if (container.hostConfig.AutoRemove) {
     await autoRemove(service, container);
   }
 }
 
-async function restartAfterDelay(service: ContainerService, container: Container, wait: Promise<void>) {
+async function restartAfterDelay(
+  service: ContainerService,
+  container: Container,
+  wait: Promise<void>,
+) {
   try {
     await wait;
     await startContainerAutomatically(service, container);
@@ -292,13 +323,20 @@ async function autoRemove(service: ContainerService, container: Container): Prom
   } catch (error) {
     // A `docker rm -f` already removing it is fine.
     if (!container.state.removalInProgress && service.store.find(container.id)) {
-      service.log.error("error removing container", { container: container.id, error: describe(error) });
+      service.log.error("error removing container", {
+        container: container.id,
+        error: describe(error),
+      });
     }
   }
 }
 
 /** Records an exec process's exit; its attached client is let go once the output drained. */
-export async function handleExecExit(service: ContainerService, execId: string, exit: ExitStatus): Promise<void> {
+export async function handleExecExit(
+  service: ContainerService,
+  execId: string,
+  exit: ExitStatus,
+): Promise<void> {
   const instance = service.execs.get(execId);
   if (!instance) return;
   instance.recordExit(exit.exitCode);

@@ -99,7 +99,8 @@ export const VALID_NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
 /** A random "adjective_surname"; `attempt` > 0 appends a digit, as dockerd does after collisions. */
 export function randomName(attempt = 0): string {
-  const pick = (words: string[]) => words[crypto.getRandomValues(new Uint32Array(1))[0] % words.length];
+  const pick = (words: string[]) =>
+    words[crypto.getRandomValues(new Uint32Array(1))[0] % words.length];
   const name = `${pick(ADJECTIVES)}_${pick(SURNAMES)}`;
   if (attempt === 0) return name;
   return `${name}${crypto.getRandomValues(new Uint8Array(1))[0] % 10}`;

@@ -13,7 +13,12 @@
 // initializeNetworking for host mode), daemon/network.go (network settings in inspect)
 // and libnetwork's sandbox_dns_unix.go (setupResolutionFiles).
 
-import { buildHostnameFile, buildHostsFile, buildResolvConf, parseExtraHosts } from "../../network/etchosts/mod.ts";
+import {
+  buildHostnameFile,
+  buildHostsFile,
+  buildResolvConf,
+  parseExtraHosts,
+} from "../../network/etchosts/mod.ts";
 import type { NetworkStore } from "../network/network_store.ts";
 import { badParameter } from "../server/errors.ts";
 import type { Container } from "./container.ts";
@@ -27,6 +32,12 @@ export function validateNetworkMode(mode: string, networks: NetworkStore): void 
   }
   // A user-defined network by name or ID.
   networks.get(mode);
+}
+
+/** True when the container gets a network namespace of its own (not host, not another container's). */
+export function hasOwnNetworkNamespace(container: Container): boolean {
+  const mode = container.hostConfig.NetworkMode;
+  return mode !== "host" && !mode.startsWith("container:");
 }
 
 /** The network a container's mode puts it on ("default" is the bridge when there is one). */
@@ -58,7 +69,10 @@ function endpoint(networkId: string): EndpointSettings {
 }
 
 /** NetworkSettings.Networks of a container (`docker ps` JSON and `docker inspect`). */
-export function networksOf(container: Container, networks: NetworkStore): Record<string, EndpointSettings> {
+export function networksOf(
+  container: Container,
+  networks: NetworkStore,
+): Record<string, EndpointSettings> {
   const name = networkNameOf(container.hostConfig.NetworkMode, networks);
   if (name === undefined) return {};
   try {
@@ -69,7 +83,10 @@ export function networksOf(container: Container, networks: NetworkStore): Record
 }
 
 /** The whole NetworkSettings block of `docker inspect`. */
-export function networkSettingsOf(container: Container, networks: NetworkStore): Record<string, unknown> {
+export function networkSettingsOf(
+  container: Container,
+  networks: NetworkStore,
+): Record<string, unknown> {
   const running = container.state.running && container.state.pid > 0;
   const ownNamespace = container.hostConfig.NetworkMode !== "host" &&
     !container.hostConfig.NetworkMode.startsWith("container:");
@@ -142,7 +159,9 @@ export async function writeResolutionFiles(container: Container): Promise<void> 
       dnsSearch: hostConfig.DnsSearch ?? [],
       dnsOptions: hostConfig.DnsOptions ?? [],
     });
-  await Deno.writeTextFile(container.hostnamePath, buildHostnameFile(config.Hostname), { mode: 0o644 });
+  await Deno.writeTextFile(container.hostnamePath, buildHostnameFile(config.Hostname), {
+    mode: 0o644,
+  });
   await Deno.writeTextFile(container.hostsPath, hosts, { mode: 0o644 });
   await Deno.writeTextFile(container.resolvConfPath, resolvConf, { mode: 0o644 });
 }

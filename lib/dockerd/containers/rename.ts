@@ -18,7 +18,9 @@ export async function renameContainer(
   const name = stripSlash(newName);
   if (name === "") throw badParameter("Neither old nor new names may be empty");
   if (!VALID_NAME_PATTERN.test(name)) {
-    throw badParameter(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    throw badParameter(
+      `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
+    );
   }
   if (`/${name}` === container.name) {
     throw badParameter("Renaming a container with the same name as its current name");

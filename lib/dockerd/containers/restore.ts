@@ -31,19 +31,28 @@ async function loadContainers(service: ContainerService): Promise<Container[]> {
     const root = join(service.daemon.paths.containers, entry.name);
     try {
       const container = await Container.fromDisk(root);
-      if (container.id !== entry.name) throw new Error("the directory name is not the container ID");
+      if (container.id !== entry.name) {
+        throw new Error("the directory name is not the container ID");
+      }
       service.store.reserveName(container.name, container.id);
       service.store.add(container);
       loaded.push(container);
     } catch (error) {
-      service.log.error("failed to load container", { container: entry.name, error: describe(error) });
+      service.log.error("failed to load container", {
+        container: entry.name,
+        error: describe(error),
+      });
     }
   }
   return loaded;
 }
 
 /** Restores one container that was running when dockerd last stopped. */
-async function restoreRunning(service: ContainerService, container: Container, liveRestore: boolean) {
+async function restoreRunning(
+  service: ContainerService,
+  container: Container,
+  liveRestore: boolean,
+) {
   const state = container.state;
   let task;
   try {
@@ -75,7 +84,10 @@ async function restoreRunning(service: ContainerService, container: Container, l
     // Stopped by the daemon, not by a user: `unless-stopped` must still restart it.
     const manuallyStopped = container.hasBeenManuallyStopped;
     await killAndWait(service, container).catch((error) =>
-      service.log.error("cannot stop container", { container: container.id, error: describe(error) })
+      service.log.error("cannot stop container", {
+        container: container.id,
+        error: describe(error),
+      })
     );
     container.hasBeenManuallyStopped = manuallyStopped;
     await container.checkpoint().catch(() => {});
@@ -95,7 +107,10 @@ async function restoreRunning(service: ContainerService, container: Container, l
  * Restores every container at daemon start (the exit monitor must already be
  * subscribed). Returns once containers to restart have been started.
  */
-export async function restoreContainers(service: ContainerService, liveRestore: boolean): Promise<void> {
+export async function restoreContainers(
+  service: ContainerService,
+  liveRestore: boolean,
+): Promise<void> {
   const containers = await loadContainers(service);
   const known = new Set(containers.map((container) => container.id));
   for (const container of containers) {
@@ -115,7 +130,10 @@ export async function restoreContainers(service: ContainerService, liveRestore: 
         if (service.daemon.driver.isMounted(mountId)) await cleanupAfterRun(service, container);
       }
     } catch (error) {
-      service.log.error("failed to restore container", { container: container.id, error: describe(error) });
+      service.log.error("failed to restore container", {
+        container: container.id,
+        error: describe(error),
+      });
     }
   }
   // Tasks in the moby namespace that no container claims (a container removed while
@@ -124,7 +142,9 @@ export async function restoreContainers(service: ContainerService, liveRestore: 
     for (const task of await service.containerd.tasks.list()) {
       if (known.has(task.id)) continue;
       service.log.warn("removing unknown task in namespace moby", { task: task.id });
-      if (task.status === "running") await service.containerd.tasks.kill(task.id, 9).catch(() => {});
+      if (task.status === "running") {
+        await service.containerd.tasks.kill(task.id, 9).catch(() => {});
+      }
       await service.deleteFromContainerd(task.id);
     }
   } catch (error) {
@@ -145,7 +165,10 @@ export async function restoreContainers(service: ContainerService, liveRestore: 
       container.restartManager.cancel(); // the start below is the restart: no delay at boot
       container.resetRestartManager();
       await startContainerAutomatically(service, container).catch((error) =>
-        service.log.error("failed to start container", { container: container.id, error: describe(error) })
+        service.log.error("failed to start container", {
+          container: container.id,
+          error: describe(error),
+        })
       );
     } else if (container.hostConfig.AutoRemove) {
       await removeContainer(service, container, { force: true }).catch(() => {});
@@ -170,16 +193,18 @@ export async function shutdownContainers(
     });
     return;
   }
-  const stopping = Promise.all(service.store.list().map(async (container) => {
-    if (!container.state.running) return;
-    await containerStop(service, container, container.config.StopTimeout ?? DEFAULT_STOP_TIMEOUT)
-      .catch((error) =>
-        service.log.error("failed to stop container at shutdown", {
-          container: container.id,
-          error: describe(error),
-        })
-      );
-  })).then(() => service.settle());
+  const stopping = Promise.all(
+    service.store.list().map(async (container) => {
+      if (!container.state.running) return;
+      await containerStop(service, container, container.config.StopTimeout ?? DEFAULT_STOP_TIMEOUT)
+        .catch((error) =>
+          service.log.error("failed to stop container at shutdown", {
+            container: container.id,
+            error: describe(error),
+          })
+        );
+    }),
+  ).then(() => service.settle());
   // dockerd's overall bound: `shutdown-timeout`, or the longest stop timeout plus 5 s.
   const longest = Math.max(
     DEFAULT_STOP_TIMEOUT,
@@ -187,6 +212,8 @@ export async function shutdownContainers(
   );
   const bound = Math.max(shutdownTimeout, longest + 5) * 1000;
   if (await raceTimeout(stopping, bound) === TIMED_OUT) {
-    service.log.warn("containers did not stop within the shutdown timeout", { seconds: bound / 1000 });
+    service.log.warn("containers did not stop within the shutdown timeout", {
+      seconds: bound / 1000,
+    });
   }
 }

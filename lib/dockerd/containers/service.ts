@@ -82,7 +82,9 @@ export class ContainerService implements ContainerDirectory {
   /** Waits for the background work in flight now. */
   async settle(): Promise<void> {
     while (this.#background.size > 0) {
-      this.log.debug("waiting for background work", { work: [...this.#background.values()].join(",") });
+      this.log.debug("waiting for background work", {
+        work: [...this.#background.values()].join(","),
+      });
       await Promise.all([...this.#background.keys()]);
     }
   }
@@ -122,7 +124,10 @@ export class ContainerService implements ContainerDirectory {
       await this.containerd.containers.delete(id);
     } catch (error) {
       if (!isMissing(error)) {
-        this.log.warn("cannot delete containerd container", { container: id, error: describe(error) });
+        this.log.warn("cannot delete containerd container", {
+          container: id,
+          error: describe(error),
+        });
       }
     }
   }

@@ -80,7 +80,10 @@ export async function resolveUser(
 ): Promise<{ uid: number; gid: number; additionalGids?: number[] }> {
   const passwd = await readOptionalText(join(rootfs, "etc/passwd"));
   const group = await readOptionalText(join(rootfs, "etc/group"));
-  const probe: Spec = { ociVersion: "1.0.2", process: { user: { uid: 0, gid: 0 }, args: [], cwd: "/" } };
+  const probe: Spec = {
+    ociVersion: "1.0.2",
+    process: { user: { uid: 0, gid: 0 }, args: [], cwd: "/" },
+  };
   try {
     withUserFromFiles(user || "0", passwd, group)(probe);
   } catch (error) {
@@ -91,7 +94,8 @@ export async function resolveUser(
   const { uid, gid } = probe.process!.user;
   const userName = (user || "0").split(":")[0];
   const passwdName = (passwd ?? "").split("\n").map((line) => line.split(":"))
-    .find((fields) => fields.length >= 4 && (fields[0] === userName || fields[2] === userName))?.[0];
+    .find((fields) => fields.length >= 4 && (fields[0] === userName || fields[2] === userName))
+    ?.[0];
   const gids = new Set<number>();
   for (const line of (group ?? "").split("\n")) {
     const fields = line.split(":");
@@ -109,7 +113,9 @@ export async function resolveUser(
     }
   }
   gids.delete(gid);
-  return gids.size > 0 ? { uid, gid, additionalGids: [...gids].sort((a, b) => a - b) } : { uid, gid };
+  return gids.size > 0
+    ? { uid, gid, additionalGids: [...gids].sort((a, b) => a - b) }
+    : { uid, gid };
 }
 
 /** `--ulimit` and daemon.json default-ulimits as OCI rlimits (container settings win). */
@@ -121,9 +127,15 @@ export function rlimitsFor(
   const byName = new Map<string, UlimitSetting>();
   for (const [name, limit] of Object.entries(defaults)) byName.set(name, { ...limit, Name: name });
   for (const limit of ulimits ?? []) byName.set(limit.Name, limit);
-  const rlimits = base.filter((rlimit) => !byName.has(rlimit.type.replace(/^RLIMIT_/, "").toLowerCase()));
+  const rlimits = base.filter((rlimit) =>
+    !byName.has(rlimit.type.replace(/^RLIMIT_/, "").toLowerCase())
+  );
   for (const limit of byName.values()) {
-    rlimits.push({ type: `RLIMIT_${limit.Name.toUpperCase()}`, soft: limit.Soft, hard: limit.Hard });
+    rlimits.push({
+      type: `RLIMIT_${limit.Name.toUpperCase()}`,
+      soft: limit.Soft,
+      hard: limit.Hard,
+    });
   }
   return rlimits;
 }
@@ -197,7 +209,10 @@ function hasSwapAccounting(): boolean {
 }
 
 /** Builds the OCI spec for one run of `container` (moby's createSpec). */
-export async function buildContainerSpec(container: Container, context: SpecContext): Promise<Spec> {
+export async function buildContainerSpec(
+  container: Container,
+  context: SpecContext,
+): Promise<Spec> {
   const { config, hostConfig } = container;
   const spec = generateSpec({ namespace: "moby", id: container.id });
   spec.root = { path: context.rootfs, readonly: hostConfig.ReadonlyRootfs };
@@ -252,7 +267,9 @@ export async function buildContainerSpec(container: Container, context: SpecCont
     if (mode === "host") withHostNamespace(kind)(spec);
     if (!mode?.startsWith("container:")) continue;
     const pid = context.namespaceOwnerPid?.(mode.slice("container:".length)) ?? 0;
-    if (pid <= 0) throw badParameter(`cannot join the ${kind} namespace of ${mode}: it is not running`);
+    if (pid <= 0) {
+      throw badParameter(`cannot join the ${kind} namespace of ${mode}: it is not running`);
+    }
     const path = `/proc/${pid}/ns/${kind === "network" ? "net" : kind}`;
     linux.namespaces = (linux.namespaces ?? []).map((namespace) =>
       namespace.type === kind ? { type: kind, path } : namespace
@@ -277,7 +294,11 @@ export async function buildContainerSpec(container: Container, context: SpecCont
   }
   if (hostConfig.NanoCpus > 0) {
     const period = 100_000;
-    linux.resources!.cpu = { ...linux.resources!.cpu, period, quota: Math.round(hostConfig.NanoCpus * period / 1e9) };
+    linux.resources!.cpu = {
+      ...linux.resources!.cpu,
+      period,
+      quota: Math.round(hostConfig.NanoCpus * period / 1e9),
+    };
   }
   if (hostConfig.CpuShares > 0) {
     linux.resources!.cpu = { ...linux.resources!.cpu, shares: hostConfig.CpuShares };

@@ -16,7 +16,8 @@ import { resolveInRoot } from "../../runtime/init/secure_join.ts";
 import { badParameter, conflictError, EngineError } from "../server/errors.ts";
 import type { Container } from "./container.ts";
 import { removeContainer } from "./delete.ts";
-import { writeResolutionFiles } from "./networking.ts";
+import { hasOwnNetworkNamespace, validateNetworkMode, writeResolutionFiles } from "./networking.ts";
+import { setLoopbackUp } from "../../network/drivers/bridge/endpoint.ts";
 import { BUNDLE_PATH_LABEL, type ContainerService, describe, NotModifiedError } from "./service.ts";
 import { buildContainerSpec } from "./spec.ts";
 import { ProcessStdio } from "./streams.ts";
@@ -59,7 +60,10 @@ export function translateStartError(command: string, error: unknown): {
  * `POST /containers/{id}/start`: 304 when it already runs. A user's start resets the
  * restart manager and the "manually stopped" mark.
  */
-export async function startContainerByUser(service: ContainerService, container: Container): Promise<void> {
+export async function startContainerByUser(
+  service: ContainerService,
+  container: Container,
+): Promise<void> {
   await container.lock.run(async () => {
     checkStartable(container);
     container.resetRestartManager();
@@ -103,6 +107,19 @@ async function ensureWorkingDirectory(rootfs: string, cwd: string, uid: number, 
   await Deno.chown(target, uid, gid).catch(() => {});
 }
 
+/**
+ * Sets `lo` up in a new network namespace before the container's process runs (what
+ * libnetwork does for every sandbox): `--network none` means "loopback only", not
+ * "no loopback".
+ */
+function bringUpLoopback(service: ContainerService, pid: number): void {
+  try {
+    setLoopbackUp(`/proc/${pid}/ns/net`);
+  } catch (error) {
+    service.log.warn("cannot bring up the container's loopback", { pid, error: describe(error) });
+  }
+}
+
 /** Starts the container; the caller holds its lock. */
 async function startLocked(service: ContainerService, container: Container): Promise<void> {
   const daemon = service.daemon;
@@ -111,6 +128,9 @@ async function startLocked(service: ContainerService, container: Container): Pro
   let createdInContainerd = false;
   let stdio: ProcessStdio | undefined;
   try {
+    // A user-defined network is looked up at start, as dockerd does (a 404 at create
+    // would make the CLI try to pull the image).
+    validateNetworkMode(container.hostConfig.NetworkMode, daemon.networks);
     const { mergedDir } = await daemon.layers.mountContainerLayer(id);
     mounted = true;
     await writeResolutionFiles(container);
@@ -150,11 +170,12 @@ async function startLocked(service: ContainerService, container: Container): Pro
     }
     container.stdio = stdio;
     container.oomKilledThisRun = false;
-    await service.containerd.tasks.create({
+    const created = await service.containerd.tasks.create({
       containerId: id,
       stdio: stdio?.paths,
       logPath: container.logPath,
     });
+    if (hasOwnNetworkNamespace(container)) bringUpLoopback(service, created.pid);
     const { pid } = await service.containerd.tasks.start(id);
     container.state.setRunning(pid, true);
     container.hasBeenStartedBefore = true;

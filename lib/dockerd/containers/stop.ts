@@ -97,7 +97,10 @@ export async function killAndWait(service: ContainerService, container: Containe
   if (await waitNotRunning(container, 10_000)) return;
   // No exit came: containerd may have missed it (or restarted). Ask directly.
   await reconcileContainer(service, container).catch((error) =>
-    service.log.warn("cannot check container after kill", { container: container.id, error: describe(error) })
+    service.log.warn("cannot check container after kill", {
+      container: container.id,
+      error: describe(error),
+    })
   );
   await waitNotRunning(container);
 }

@@ -14,7 +14,8 @@
 // libcontainerd/remote/client.go (newFIFOSet / cio.NewFIFOSetInDir).
 
 import { join } from "node:path";
-import { closeFile, mkfifo, openFile, OpenFlags } from "../../linux/files.ts";
+import { mkfifo } from "../../linux/files.ts";
+import { FifoReader, FifoWriter } from "./fifo_io.ts";
 import type { StdioPaths } from "../../shim/types.ts";
 import { type HijackedStream, StreamType } from "../server/hijack.ts";
 
@@ -53,7 +54,10 @@ export class AttachSession {
   async write(name: OutputName, bytes: Uint8Array): Promise<void> {
     if (this.#ended || this.gone || !this.options[name]) return;
     if (this.options.tty) await this.stream.write(bytes);
-    else await this.stream.writeFrame(name === "stdout" ? StreamType.stdout : StreamType.stderr, bytes);
+    else {await this.stream.writeFrame(
+        name === "stdout" ? StreamType.stdout : StreamType.stderr,
+        bytes,
+      );}
   }
 
   /** Ends the session by closing the connection (the client reads that as "stream over"). */
@@ -67,15 +71,15 @@ export class AttachSession {
 
 /**
  * The FIFOs of one process (a container's init or an exec) on dockerd's side: readers
- * of stdout/stderr that fan out to the attached sessions, and the writer of stdin.
+ * of stdout/stderr that fan out to the attached sessions, and the writer of stdin. All
+ * three ends are non-blocking (fifo_io.ts): no thread waits on an idle pipe.
  */
 export class ProcessStdio {
   readonly sessions = new Set<AttachSession>();
   readonly #outputDone: Promise<void>;
-  #stdinWriter?: Promise<Deno.FsFile | undefined>;
+  readonly #readers: FifoReader[] = [];
+  #stdinWriter?: FifoWriter;
   #stdinClosed = false;
-  #cancelled = false;
-  readonly #readers: Deno.FsFile[] = [];
 
   private constructor(
     readonly directory: string,
@@ -85,16 +89,16 @@ export class ProcessStdio {
     private readonly stdinOnce: boolean,
   ) {
     const outputs: Promise<void>[] = [];
-    if (paths.stdout) outputs.push(this.#readOutput("stdout", paths.stdout));
-    if (paths.stderr) outputs.push(this.#readOutput("stderr", paths.stderr));
+    if (paths.stdout) outputs.push(this.#readOutput("stdout", FifoReader.open(paths.stdout)));
+    if (paths.stderr) outputs.push(this.#readOutput("stderr", FifoReader.open(paths.stderr)));
     this.#outputDone = Promise.all(outputs).then(() => {});
-    if (paths.stdin) this.#stdinWriter = this.#openStdin(paths.stdin);
+    if (paths.stdin) this.#stdinWriter = FifoWriter.open(paths.stdin);
   }
 
   /**
-   * Makes the FIFOs `<prefix>-stdin/-stdout/-stderr` in `directory` and starts opening
-   * dockerd's ends (the opens complete when the shim opens its ends). A terminal has no
-   * separate stderr.
+   * Makes the FIFOs `<prefix>-stdin/-stdout/-stderr` in `directory` and opens dockerd's
+   * ends (at once: the shim opens its ends when containerd hands it the paths). A
+   * terminal has no separate stderr.
    */
   static async create(
     directory: string,
@@ -136,27 +140,13 @@ export class ProcessStdio {
     if (session.options.stdin) this.#pumpInput(session);
   }
 
-  async #readOutput(name: OutputName, path: string): Promise<void> {
-    let file: Deno.FsFile;
+  async #readOutput(name: OutputName, reader: FifoReader): Promise<void> {
+    this.#readers.push(reader);
     try {
-      file = await Deno.open(path, { read: true });
-    } catch {
-      return;
-    }
-    this.#readers.push(file);
-    try {
-      const buffer = new Uint8Array(32 * 1024);
-      while (true) {
-        const count = await file.read(buffer);
-        if (count === null) break;
-        const chunk = buffer.slice(0, count);
+      for await (const chunk of reader.chunks()) {
         for (const session of [...this.sessions]) await session.write(name, chunk);
       }
-    } catch { /* cancelled */ } finally {
-      try {
-        file.close();
-      } catch { /* already closed */ }
-    }
+    } catch { /* closed under us */ }
   }
 
   /**
@@ -167,30 +157,18 @@ export class ProcessStdio {
     await Promise.all([...this.sessions].map((session) => session.end()));
   }
 
-  async #openStdin(path: string): Promise<Deno.FsFile | undefined> {
-    try {
-      const file = await Deno.open(path, { write: true });
-      if (this.#stdinClosed) {
-        file.close();
-        return undefined;
-      }
-      return file;
-    } catch {
-      return undefined;
-    }
-  }
-
   async #pumpInput(session: AttachSession): Promise<void> {
-    const writer = await this.#stdinWriter;
+    const writer = this.#stdinWriter;
     const reader = session.stream.input.getReader();
     try {
       while (writer && !this.#stdinClosed) {
         const { value, done } = await reader.read();
         if (done) break;
-        let offset = 0;
-        while (offset < value.byteLength) offset += await writer.write(value.subarray(offset));
+        await writer.write(value);
       }
-    } catch { /* the process closed its stdin */ } finally {
+    } catch {
+      /* the process closed its stdin */
+    } finally {
       reader.releaseLock();
     }
     // The client's input ended (half-close): with StdinOnce that is the container's EOF.
@@ -201,31 +179,15 @@ export class ProcessStdio {
   closeStdin(): void {
     if (this.#stdinClosed) return;
     this.#stdinClosed = true;
-    this.#stdinWriter?.then((file) => {
-      try {
-        file?.close();
-      } catch { /* already closed */ }
-    });
+    this.#stdinWriter?.close();
   }
 
   /**
-   * Gives up on the shim (a create or start that failed): releases every open still
-   * waiting for the other side, so nothing blocks forever, and ends the sessions.
+   * Stops reading and writing (the process is gone, or its create failed): closes
+   * dockerd's ends, which also ends the output loops.
    */
   cancel(): void {
-    if (this.#cancelled) return;
-    this.#cancelled = true;
-    for (const path of [this.paths.stdout, this.paths.stderr]) {
-      if (!path) continue;
-      try {
-        closeFile(openFile(path, OpenFlags.WRONLY | OpenFlags.NONBLOCK | OpenFlags.CLOEXEC));
-      } catch { /* nobody waiting */ }
-    }
-    if (this.paths.stdin) {
-      try {
-        closeFile(openFile(this.paths.stdin, OpenFlags.RDONLY | OpenFlags.NONBLOCK | OpenFlags.CLOEXEC));
-      } catch { /* nobody waiting */ }
-    }
+    for (const reader of this.#readers) reader.close();
     this.closeStdin();
   }
 

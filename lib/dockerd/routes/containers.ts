@@ -74,15 +74,21 @@ export function registerContainerRoutes(router: EngineRouter, service: Container
     request.reply.json(created, 201);
   });
 
-  router.get("/containers/{id}/json", (request) =>
-    inspectContainer(service, service.get(request.param("id")), request.bool("size")));
+  router.get(
+    "/containers/{id}/json",
+    (request) => inspectContainer(service, service.get(request.param("id")), request.bool("size")),
+  );
 
-  router.get("/containers/{id}/top", (request) =>
-    topContainer(service, service.get(request.param("id")), request.string("ps_args")));
+  router.get(
+    "/containers/{id}/top",
+    (request) => topContainer(service, service.get(request.param("id")), request.string("ps_args")),
+  );
 
   router.post("/containers/{id}/start", async (request) => {
     const container = service.get(request.param("id"));
-    if (request.string("checkpoint")) throw badParameter("checkpoints are not supported by mini-dockerd");
+    if (request.string("checkpoint")) {
+      throw badParameter("checkpoints are not supported by mini-dockerd");
+    }
     await startContainerByUser(service, container);
   });
 
@@ -189,14 +195,21 @@ export function registerContainerRoutes(router: EngineRouter, service: Container
       until: parseUnixTimestamp(request.string("until")),
     };
     const tty = container.config.Tty;
-    const out = request.reply.stream(200, tty ? RAW_STREAM_MEDIA_TYPE : MULTIPLEXED_STREAM_MEDIA_TYPE);
+    const out = request.reply.stream(
+      200,
+      tty ? RAW_STREAM_MEDIA_TYPE : MULTIPLEXED_STREAM_MEDIA_TYPE,
+    );
     const encoder = new TextEncoder();
     try {
       for await (const entry of readContainerLogs(container, options, out.closed)) {
-        const text = options.timestamps ? `${rfc3339NanoFixed(entry.time)} ${entry.line}` : entry.line;
+        const text = options.timestamps
+          ? `${rfc3339NanoFixed(entry.time)} ${entry.line}`
+          : entry.line;
         const bytes = encoder.encode(text);
         await out.write(
-          tty ? bytes : frameChunk(entry.stream === "stdout" ? StreamType.stdout : StreamType.stderr, bytes),
+          tty
+            ? bytes
+            : frameChunk(entry.stream === "stdout" ? StreamType.stdout : StreamType.stderr, bytes),
         );
         if (out.closed.aborted) break;
       }
@@ -208,7 +221,10 @@ export function registerContainerRoutes(router: EngineRouter, service: Container
   router.delete("/containers/{id}", async (request) => {
     const container = service.get(request.param("id"));
     if (request.bool("link")) throw badParameter("legacy links are not supported by mini-dockerd");
-    await removeContainer(service, container, { force: request.bool("force"), removeVolumes: request.bool("v") });
+    await removeContainer(service, container, {
+      force: request.bool("force"),
+      removeVolumes: request.bool("v"),
+    });
   });
 
   router.post("/containers/prune", (request) => pruneContainers(service, request.filters()));
