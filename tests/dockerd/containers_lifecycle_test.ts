@@ -118,6 +118,27 @@ Deno.test({ name: "stop, kill, restart, wait, rm, prune", ignore }, async (t) =>
       await removeAllAndCheck(daemon);
     });
 
+    await t.step("pause freezes, unpause thaws; stop works on a paused container", async () => {
+      await daemon.docker(["run", "-d", "--name", "frozen", "busybox", "sleep", "300"]);
+      assertEquals((await daemon.docker(["pause", "frozen"])).code, 0);
+      const paused = await daemon.docker(["ps", "--format", "{{.Status}}"]);
+      assertMatch(paused.stdout, /\(Paused\)$/m);
+      assertStringIncludes((await daemon.docker(["pause", "frozen"])).stderr, "is already paused");
+      assertEquals((await daemon.docker(["unpause", "frozen"])).code, 0);
+      assertEquals(
+        (await daemon.docker(["inspect", "-f", "{{.State.Status}}", "frozen"])).stdout.trim(),
+        "running",
+      );
+      await daemon.docker(["pause", "frozen"]);
+      const stop = await daemon.docker(["stop", "-t", "0", "frozen"]);
+      assertEquals(stop.code, 0, stop.stderr);
+      assertEquals(
+        (await daemon.docker(["inspect", "-f", "{{.State.Status}}", "frozen"])).stdout.trim(),
+        "exited",
+      );
+      await removeAllAndCheck(daemon);
+    });
+
     await t.step("mini-docker: stop, start, restart, kill, wait, rm", async () => {
       const md = (args: string[]) => daemon.miniDocker(args);
       assertEquals((await md(["run", "-d", "--name", "mdc", "busybox", "sleep", "300"])).code, 0);

@@ -117,6 +117,27 @@ Deno.test({ name: "docker run: attached, piped, detached, --rm, options", ignore
       await removeAllAndCheck(daemon);
     });
 
+    await t.step(
+      "16 attached runs at once all finish (no thread per FIFO in dockerd)",
+      async () => {
+        const runs = Array.from({ length: 16 }, (_, index) =>
+          daemon.docker([
+            "run",
+            "--rm",
+            "busybox",
+            "sh",
+            "-c",
+            `sleep 1; echo run${index}; echo e${index} >&2`,
+          ]));
+        const results = await Promise.all(runs);
+        results.forEach((result, index) => {
+          assertEquals([result.code, result.stdout], [0, `run${index}\n`], result.stderr);
+          assertStringIncludes(result.stderr, `e${index}\n`);
+        });
+        await removeAllAndCheck(daemon);
+      },
+    );
+
     await t.step("-e, -w, -u, --entrypoint and --hostname reach the process", async () => {
       const result = await daemon.docker([
         "run",
@@ -282,6 +303,39 @@ Deno.test({
     const noInput = await daemon.docker(["run", "-t", "--rm", "busybox", "echo", "raw"]);
     // A terminal turns "\n" into "\r\n": the output is the terminal's, not framed.
     assertEquals(noInput.stdout, "raw\r\n");
+  } finally {
+    await finish(daemon);
+  }
+});
+
+Deno.test({
+  name: "daemon.json default-ulimits reach containers; --ulimit overrides them",
+  ignore: containerTestIgnored("default-ulimits"),
+}, async () => {
+  const daemon = await startDaemon({
+    config: { "default-ulimits": { nofile: { Name: "nofile", Hard: 2048, Soft: 512 } } },
+  });
+  try {
+    const defaults = await daemon.docker([
+      "run",
+      "--rm",
+      "busybox",
+      "sh",
+      "-c",
+      "ulimit -n; ulimit -Hn",
+    ]);
+    assertEquals(defaults.stdout, "512\n2048\n", defaults.stderr);
+    const override = await daemon.docker([
+      "run",
+      "--rm",
+      "--ulimit",
+      "nofile=100:200",
+      "busybox",
+      "sh",
+      "-c",
+      "ulimit -n; ulimit -Hn",
+    ]);
+    assertEquals(override.stdout, "100\n200\n", override.stderr);
   } finally {
     await finish(daemon);
   }

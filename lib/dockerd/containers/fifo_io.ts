@@ -8,12 +8,14 @@
 // at once (EAGAIN when there is nothing to do). Two details of FIFOs make this work:
 // opening the read end with O_NONBLOCK succeeds before any writer exists, and poll()
 // reports POLLHUP only once a writer has come *and gone*, so "no writer yet" never
-// looks like end of file. The stdin end is opened read-write: that never blocks, and
-// closing it is the EOF the shim passes on to the container.
+// looks like end of file. The stdin end is opened once the shim has opened its side
+// (a non-blocking open for writing fails until then), and closing it is the EOF the
+// shim passes on to the container.
 // Mirrors what Go's runtime netpoller does for moby's FIFOs (containerd/fifo opens them
 // O_NONBLOCK and registers them with epoll).
 
 import { closeFile, openFile, OpenFlags } from "../../linux/files.ts";
+import { LinuxError } from "../../linux/errors.ts";
 import { lastErrno, syscall } from "../../linux/libc.ts";
 
 const POLLIN = 0x1;
@@ -23,6 +25,7 @@ const POLLHUP = 0x10;
 const POLLNVAL = 0x20;
 const EAGAIN = 11;
 const EINTR = 4;
+const ENXIO = 6;
 
 type Waiter = (revents: number) => void;
 
@@ -160,17 +163,34 @@ export class FifoReader {
   }
 }
 
-/** The write end of a FIFO (opened read-write, so the open never blocks). */
+/** The write end of a FIFO. */
 export class FifoWriter {
   #closed = false;
 
   private constructor(readonly path: string, private readonly fd: number) {}
 
-  static open(path: string): FifoWriter {
-    return new FifoWriter(
-      path,
-      openFile(path, OpenFlags.RDWR | OpenFlags.NONBLOCK | OpenFlags.CLOEXEC),
-    );
+  /**
+   * Opens `path` for writing once a reader has opened it (the shim does when containerd
+   * hands it the path). Without O_NONBLOCK that open would park a thread until then;
+   * with it, the open fails with ENXIO while there is no reader, so it is retried on a
+   * short timer. Waiting for the reader matters: data written into a FIFO that nobody
+   * has open is discarded when the writer closes. Resolves undefined if `signal` aborts.
+   */
+  static async open(path: string, signal: AbortSignal): Promise<FifoWriter | undefined> {
+    let delay = 5;
+    while (!signal.aborted) {
+      try {
+        return new FifoWriter(
+          path,
+          openFile(path, OpenFlags.WRONLY | OpenFlags.NONBLOCK | OpenFlags.CLOEXEC),
+        );
+      } catch (error) {
+        if (!(error instanceof LinuxError) || error.errno !== ENXIO) throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(delay * 2, 200);
+    }
+    return undefined;
   }
 
   /** Writes all of `bytes`, waiting for room when the pipe is full. Throws once closed. */

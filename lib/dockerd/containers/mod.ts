@@ -21,5 +21,7 @@ export * from "./inspect.ts";
 export * from "./monitor.ts";
 export * from "./restore.ts";
 export * from "./rename.ts";
+export * from "./pause.ts";
+export * from "./fifo_io.ts";
 export * from "./streams.ts";
 export * from "./time.ts";

@@ -66,6 +66,11 @@ export async function killWithSignal(
   container.restartManager.cancel();
   // A restarting container has no process: cancelling the pending restart is enough.
   if (container.state.restarting) return;
+  // A frozen process cannot act on a signal (not even die of SIGKILL): thaw it first.
+  if (container.state.paused) {
+    await service.containerd.tasks.resume(container.id).catch(() => {});
+    container.state.paused = false;
+  }
   try {
     await service.containerd.tasks.kill(container.id, signal);
   } catch (error) {

@@ -78,8 +78,9 @@ export class ProcessStdio {
   readonly sessions = new Set<AttachSession>();
   readonly #outputDone: Promise<void>;
   readonly #readers: FifoReader[] = [];
-  #stdinWriter?: FifoWriter;
+  #stdinWriter?: Promise<FifoWriter | undefined>;
   #stdinClosed = false;
+  readonly #cancelled = new AbortController();
 
   private constructor(
     readonly directory: string,
@@ -92,7 +93,11 @@ export class ProcessStdio {
     if (paths.stdout) outputs.push(this.#readOutput("stdout", FifoReader.open(paths.stdout)));
     if (paths.stderr) outputs.push(this.#readOutput("stderr", FifoReader.open(paths.stderr)));
     this.#outputDone = Promise.all(outputs).then(() => {});
-    if (paths.stdin) this.#stdinWriter = FifoWriter.open(paths.stdin);
+    if (paths.stdin) {
+      this.#stdinWriter = FifoWriter.open(paths.stdin, this.#cancelled.signal).catch(() =>
+        undefined
+      );
+    }
   }
 
   /**
@@ -158,7 +163,7 @@ export class ProcessStdio {
   }
 
   async #pumpInput(session: AttachSession): Promise<void> {
-    const writer = this.#stdinWriter;
+    const writer = await this.#stdinWriter;
     const reader = session.stream.input.getReader();
     try {
       while (writer && !this.#stdinClosed) {
@@ -179,7 +184,8 @@ export class ProcessStdio {
   closeStdin(): void {
     if (this.#stdinClosed) return;
     this.#stdinClosed = true;
-    this.#stdinWriter?.close();
+    // If the shim has not opened its side yet, the close waits for it: EOF must arrive.
+    this.#stdinWriter?.then((writer) => writer?.close());
   }
 
   /**
@@ -187,6 +193,7 @@ export class ProcessStdio {
    * dockerd's ends, which also ends the output loops.
    */
   cancel(): void {
+    this.#cancelled.abort();
     for (const reader of this.#readers) reader.close();
     this.closeStdin();
   }

@@ -20,6 +20,7 @@ import { readContainerLogs } from "../containers/logs.ts";
 import { listContainers } from "../containers/list.ts";
 import { ExitMonitor } from "../containers/monitor.ts";
 import { restoreContainers, shutdownContainers } from "../containers/restore.ts";
+import { pauseContainer, unpauseContainer } from "../containers/pause.ts";
 import { renameContainer } from "../containers/rename.ts";
 import { ContainerService } from "../containers/service.ts";
 import { startContainerByUser } from "../containers/start.ts";
@@ -228,6 +229,14 @@ export function registerContainerRoutes(router: EngineRouter, service: Container
   });
 
   router.post("/containers/prune", (request) => pruneContainers(service, request.filters()));
+
+  router.post("/containers/{id}/pause", async (request) => {
+    await pauseContainer(service, service.get(request.param("id")));
+  });
+
+  router.post("/containers/{id}/unpause", async (request) => {
+    await unpauseContainer(service, service.get(request.param("id")));
+  });
 
   router.post("/containers/{id}/rename", async (request) => {
     const container = service.get(request.param("id"));
