@@ -15,6 +15,7 @@ export * as dockerCli from "./lib/docker_cli/mod.ts";
 
 // Daemons.
 export * as dockerd from "./lib/dockerd/mod.ts";
+export * as builder from "./lib/builder/mod.ts";
 export * as containerd from "./lib/containerd/mod.ts";
 
 // mini-containerd's stores and services.
@@ -46,3 +47,7 @@ export * as linux from "./lib/linux/mod.ts";
 // Networking.
 export * as network from "./lib/network/mod.ts";
 export * as cni from "./lib/cni/mod.ts";
+
+// Cross-cutting: tracing a request through every process; go-units formatting.
+export * as trace from "./lib/trace/mod.ts";
+export * as units from "./lib/units/mod.ts";

@@ -3,28 +3,25 @@
 // → the container) against `ctr run --rm` of the same busybox image on a real containerd
 // (ctr → containerd → containerd-shim-runc-v2 → runc), both daemons started side by side
 // on temp paths, runs alternating so machine noise hits both alike. A second figure runs
-// mini's stack with real runc underneath, to tell the runtime's share from the rest.
+// mini's stack with real runc underneath, to tell the runtime's share from the rest; a
+// third, a mini-containerd whose shims exec the mini-runc binary for every step
+// (MINI_SHIM_RUNTIME_IN_PROCESS=0), shows what running it in-process saves.
 // Run: deno run --allow-all bench/ctr_run_bench.ts
 
 import { join } from "node:path";
 import { writeBaseImageArchive } from "../lib/base_image/mod.ts";
+import {
+  commandPath,
+  miniCtrCommand,
+  startContainerd,
+  startMiniContainerd,
+  stopDaemon,
+} from "./daemons.ts";
+import { IN_PROCESS_VARIABLE } from "../lib/shim/runtime_choice.ts";
 import { type BenchResult, median } from "./types.ts";
 
-const repoRoot = new URL("../", import.meta.url).pathname;
 const IMAGE = "docker.io/library/busybox:latest";
 const NAMESPACE = "bench";
-
-const containerdConfig = `version = 2
-disabled_plugins = [
-  "io.containerd.grpc.v1.cri",
-  "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.zfs",
-  "io.containerd.snapshotter.v1.devmapper",
-  "io.containerd.snapshotter.v1.aufs",
-  "io.containerd.tracing.processor.v1.otlp",
-  "io.containerd.internal.v1.tracing",
-]
-`;
 
 interface Daemon {
   process: Deno.ChildProcess;
@@ -50,94 +47,15 @@ async function timeOnce(command: string, args: string[]): Promise<number> {
   return performance.now() - started;
 }
 
-async function waitForClient(daemon: Daemon, what: string): Promise<void> {
-  const [command, ...args] = daemon.client;
-  for (let attempt = 0; attempt < 400; attempt++) {
-    const output = await new Deno.Command(command, {
-      args: [...args, "version"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    if (output.success) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`${what} did not start`);
+async function startRealDaemon(base: string): Promise<Daemon> {
+  const { process, address } = await startContainerd(base);
+  return { process, client: ["ctr", "--address", address, "--namespace", NAMESPACE] };
 }
 
-async function startContainerd(base: string): Promise<Daemon> {
-  await Deno.mkdir(base, { recursive: true });
-  await Deno.writeTextFile(join(base, "config.toml"), containerdConfig);
-  const address = join(base, "containerd.sock");
-  const process = new Deno.Command("containerd", {
-    args: [
-      "--config",
-      join(base, "config.toml"),
-      "--root",
-      join(base, "root"),
-      "--state",
-      join(base, "state"),
-      "--address",
-      address,
-    ],
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  const daemon: Daemon = {
-    process,
-    client: ["ctr", "--address", address, "--namespace", NAMESPACE],
-  };
-  await waitForClient(daemon, "containerd");
-  return daemon;
-}
-
-async function startMiniContainerd(base: string): Promise<Daemon> {
-  const address = join(base, "mini-containerd.sock");
-  const process = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      "--quiet",
-      join(repoRoot, "cmd/mini_containerd.ts"),
-      "--root",
-      join(base, "root"),
-      "--state",
-      join(base, "state"),
-      "--address",
-      address,
-    ],
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  // mini-ctr as the installed `mini-ctr` wrapper runs it (scripts/install.sh).
-  const daemon: Daemon = {
-    process,
-    client: [
-      Deno.execPath(),
-      "run",
-      "--allow-all",
-      "--quiet",
-      "--no-prompt",
-      "--config",
-      join(repoRoot, "deno.json"),
-      join(repoRoot, "cmd/mini_ctr.ts"),
-      "--address",
-      address,
-      "--namespace",
-      NAMESPACE,
-    ],
-  };
-  await waitForClient(daemon, "mini-containerd");
-  return daemon;
-}
-
-async function stop(daemon: Daemon | undefined): Promise<void> {
-  if (!daemon) return;
-  try {
-    daemon.process.kill("SIGTERM");
-  } catch { /* already gone */ }
-  await daemon.process.status;
+async function startMiniDaemon(base: string, env: Record<string, string> = {}): Promise<Daemon> {
+  const { process, address } = await startMiniContainerd(base, env);
+  const [command, args] = miniCtrCommand(address, NAMESPACE, []);
+  return { process, client: [command, ...args] };
 }
 
 /** `ctr run --rm IMAGE ID true` (plus extra flags) against one daemon. */
@@ -154,27 +72,31 @@ export async function benchCtrRun(rounds = 10): Promise<BenchResult[]> {
   const base = await Deno.makeTempDir({ prefix: "mini-ctr-run-bench-" });
   let real: Daemon | undefined;
   let mini: Daemon | undefined;
+  let miniBinary: Daemon | undefined;
   try {
     const archive = join(base, "busybox.tar");
     await writeBaseImageArchive(archive);
-    real = await startContainerd(join(base, "containerd"));
-    mini = await startMiniContainerd(join(base, "mini"));
-    for (const daemon of [real, mini]) {
+    real = await startRealDaemon(join(base, "containerd"));
+    mini = await startMiniDaemon(join(base, "mini"));
+    miniBinary = await startMiniDaemon(join(base, "mini-binary"), {
+      [IN_PROCESS_VARIABLE]: "0",
+    });
+    for (const daemon of [real, mini, miniBinary]) {
       const [command, ...args] = daemon.client;
       await run(command, [...args, "images", "import", archive]);
     }
-    const runcPath = new TextDecoder().decode(
-      (await new Deno.Command("sh", { args: ["-c", "command -v runc"], stdout: "piped" }).output())
-        .stdout,
-    ).trim();
+    const runcPath = await commandPath("runc");
+    if (!runcPath) throw new Error("runc is needed (Debian: runc)");
     // Warm-up: Deno compiles and caches modules on first use; containerd loads its shim.
     await timeOnce(...runArgs(real, "warm-real"));
     await timeOnce(...runArgs(mini, "warm-mini"));
     await timeOnce(...runArgs(mini, "warm-mini-runc", ["--runtime-binary", runcPath]));
+    await timeOnce(...runArgs(miniBinary, "warm-mini-binary"));
     const samples = {
       real: [] as number[],
       mini: [] as number[],
       miniRunc: [] as number[],
+      miniBinary: [] as number[],
       realClient: [] as number[],
       miniClient: [] as number[],
     };
@@ -188,6 +110,7 @@ export async function benchCtrRun(rounds = 10): Promise<BenchResult[]> {
       samples.miniRunc.push(
         await timeOnce(...runArgs(mini, `mini-runc-${round}`, ["--runtime-binary", runcPath])),
       );
+      samples.miniBinary.push(await timeOnce(...runArgs(miniBinary, `mini-binary-${round}`)));
       // The client alone: start-up plus one call, the floor under every command.
       samples.realClient.push(await timeOnce(...versionArgs(real)));
       samples.miniClient.push(await timeOnce(...versionArgs(mini)));
@@ -204,6 +127,10 @@ export async function benchCtrRun(rounds = 10): Promise<BenchResult[]> {
     return [
       result("mini-ctr run --rm busybox true (mini-containerd + mini-runc)", samples.mini),
       result("mini-ctr run --rm busybox true (mini-containerd + runc)", samples.miniRunc),
+      result(
+        "mini-ctr run --rm busybox true (mini-runc as a binary per step, the old path)",
+        samples.miniBinary,
+      ),
       {
         name: "mini-ctr version",
         value: median(samples.miniClient),
@@ -213,8 +140,9 @@ export async function benchCtrRun(rounds = 10): Promise<BenchResult[]> {
       },
     ];
   } finally {
-    await stop(mini);
-    await stop(real);
+    await stopDaemon(mini?.process);
+    await stopDaemon(miniBinary?.process);
+    await stopDaemon(real?.process);
     await Deno.remove(base, { recursive: true }).catch(() => {});
     removeEmptyNamespaceCgroups();
   }

@@ -7,8 +7,11 @@
 // an otherwise idle machine; a loaded 2-core VM inflates every figure.
 
 import { benchArchive } from "./archive_bench.ts";
+import { benchBuild } from "./build_bench.ts";
 import { benchContent } from "./content_bench.ts";
 import { benchCtrRun } from "./ctr_run_bench.ts";
+import { benchDockerMemory } from "./docker_memory_bench.ts";
+import { benchDockerRun } from "./docker_run_bench.ts";
 import { benchImport } from "./import_bench.ts";
 import { benchNetwork } from "./network_bench.ts";
 import { benchRegistry } from "./registry_bench.ts";
@@ -25,7 +28,10 @@ const benchmarks: Record<string, () => Promise<BenchResult[]>> = {
   registry: benchRegistry,
   runtime: benchRuntime,
   "ctr-run": benchCtrRun,
+  "docker-run": () => benchDockerRun(),
+  "docker-memory": () => benchDockerMemory(),
   network: benchNetwork,
+  build: () => benchBuild(),
 };
 
 function formatNumber(value: number): string {

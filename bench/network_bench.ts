@@ -2,7 +2,10 @@
 // machine. (1) Wiring one container to a bridge (veth pair, address, default route, lo
 // up) with netlink messages from this process against spawning `ip` through `nsenter`
 // for each step, and creating a network namespace through FFI against `ip netns add`;
-// medians of 10; and a whole container sandbox, bridge against none. (2) Pushing 100 MB through a published port: mini-docker-proxy
+// medians of 10; a whole container sandbox, bridge against none, at the controller; and
+// the start latency of a container through mini-dockerd (`POST /containers/{id}/start`)
+// with the bridge network against `--network none`, which is what the network set-up
+// adds to `docker start`. (2) Pushing 100 MB through a published port: mini-docker-proxy
 // against a direct connection to the container's address and against Docker's own
 // docker-proxy when Debian's docker.io package is installed.
 // Everything happens on a bench bridge and namespaces this file creates and removes;
@@ -38,6 +41,7 @@ import {
 } from "../lib/network/portmapper/proxy_process.ts";
 import { isHostPortFree } from "../lib/network/portmapper/host_ports.ts";
 import { NetworkController } from "../lib/network/controller.ts";
+import { TestDockerd } from "../tests/helpers/dockerd.ts";
 
 const rounds = 10;
 const transferBytes = 100 * 1024 * 1024;
@@ -293,6 +297,56 @@ async function benchSandboxModes(network: BenchNetwork): Promise<BenchResult[]> 
   }];
 }
 
+/**
+ * Container start latency through a real mini-dockerd (its own temp roots, its default
+ * bridge on a bench subnet): `POST /containers/{id}/start` of a busybox `sleep`, with
+ * the default bridge network against `--network none`. Creation and removal are not
+ * timed; the two modes alternate so machine noise hits both alike.
+ */
+async function benchDaemonStart(network: BenchNetwork): Promise<BenchResult[]> {
+  const bridgeSubnet = freeSubnet(network.host);
+  const bridgeName = `${network.tag}m`;
+  const daemon = await TestDockerd.start({
+    config: { bridge: bridgeName, bip: `${formatIPv4(bridgeSubnet.network + 1)}/24` },
+  });
+  const samples = { bridge: [] as number[], none: [] as number[] };
+  try {
+    await daemon.loadBusybox();
+    const call = async (method: string, path: string, body?: Record<string, unknown>) => {
+      const response = await daemon.api(method, `/v1.41${path}`, body);
+      const text = await response.text();
+      if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+      return text === "" ? {} : JSON.parse(text);
+    };
+    for (let round = 0; round <= rounds; round++) {
+      for (const mode of ["bridge", "none"] as const) {
+        const { Id: id } = await call("POST", "/containers/create", {
+          Image: "busybox",
+          Cmd: ["sleep", "60"],
+          HostConfig: { NetworkMode: mode },
+        });
+        const started = performance.now();
+        await call("POST", `/containers/${id}/start`);
+        const elapsed = performance.now() - started;
+        if (round > 0) samples[mode].push(elapsed); // round 0 warms caches up
+        await call("DELETE", `/containers/${id}?force=1`);
+      }
+    }
+  } finally {
+    await daemon.cleanup();
+    removeBridge(network.host, bridgeName);
+  }
+  const bridge = median(samples.bridge);
+  const none = median(samples.none);
+  return [{
+    name: "network: mini-dockerd container start with the bridge network (netns, veth, IPAM)",
+    value: round2(bridge),
+    unit: "ms",
+    baseline: { name: "the same start with --network none", value: round2(none) },
+    ratio: round2(bridge / none),
+  }];
+}
+
 /** 100 MB through mini-docker-proxy, directly, and through docker-proxy if present. */
 async function benchProxyThroughput(network: BenchNetwork): Promise<BenchResult[]> {
   const namespacePath = `${network.directory}/sink`;
@@ -429,6 +483,7 @@ export async function benchNetwork(): Promise<BenchResult[]> {
       ...await benchEndpointSetup(network),
       ...await benchNamespaceCreation(network),
       ...await benchSandboxModes(network),
+      ...await benchDaemonStart(network),
       ...await benchProxyThroughput(network),
     ];
   } finally {

@@ -9,6 +9,7 @@ import {
   parseLogLevel,
 } from "../lib/containerd/config.ts";
 import { ContainerdDaemon } from "../lib/containerd/daemon.ts";
+import { takeDaemonTraceFlag } from "../lib/trace/hooks.ts";
 
 const usage = `Usage: mini-containerd [options]
 
@@ -18,13 +19,14 @@ Options:
   --address, -a SOCK API socket (default ${DEFAULT_CONFIG.address})
   --config, -c FILE  containerd-style TOML config (root, state, [grpc] address/gid, [debug] level)
   --log-level, -l L  debug, info, warn or error (default info)
+  --trace            print every request's steps on stderr (MINI_TRACE=1 too)
   --help, -h         show this help`;
 
 async function main(): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
-      args: Deno.args,
+      args: takeDaemonTraceFlag(Deno.args), // --trace: lib/trace
       options: {
         root: { type: "string" },
         state: { type: "string" },

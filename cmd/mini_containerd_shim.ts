@@ -1,5 +1,10 @@
 // The entry point of `mini-containerd-shim`, started by mini-containerd once per
 // container (`ps axf` shows it under the daemon). Everything else is in lib/shim/.
-import { runShim } from "../lib/shim/main.ts";
+//
+// The container's init is spawned before the rest of the shim is even loaded, so the
+// two Deno start-ups overlap (lib/shim/prelaunch.ts explains why).
+import { prelaunchShimInit } from "../lib/shim/prelaunch.ts";
 
-Deno.exit(await runShim(Deno.args));
+const head = prelaunchShimInit(Deno.args);
+const { runShim } = await import("../lib/shim/main.ts");
+Deno.exit(await runShim(Deno.args, head));

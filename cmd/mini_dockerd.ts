@@ -13,6 +13,7 @@ import {
 } from "../lib/dockerd/config.ts";
 import { Daemon, DOCKERD_VERSION } from "../lib/dockerd/daemon.ts";
 import { ENGINE_MODULES } from "../lib/dockerd/routes/mod.ts";
+import { takeDaemonTraceFlag } from "../lib/trace/hooks.ts";
 
 const usage = `Usage: mini-dockerd [OPTIONS]
 
@@ -39,6 +40,7 @@ Options:
       --max-concurrent-downloads int  Max concurrent downloads for each pull (default 3)
       --max-concurrent-uploads int    Max concurrent uploads for each push (default 5)
       --insecure-registry list      Enable insecure registry communication
+      --trace                       Print every request's steps on stderr (MINI_TRACE=1 too)
   -v, --version                     Print version information and quit
   -h, --help                        Print usage`;
 
@@ -81,7 +83,7 @@ async function main(): Promise<number> {
   const flags: FlagSettings = {};
   let values;
   try {
-    const rest = extractBooleans(Deno.args, flags);
+    const rest = extractBooleans(takeDaemonTraceFlag(Deno.args), flags); // --trace: lib/trace
     values = parseArgs({
       args: rest,
       options: {

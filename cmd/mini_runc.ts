@@ -5,7 +5,9 @@
 // so the two start-ups overlap (lib/runtime/prelaunch.ts explains why).
 import { prelaunchInit } from "../lib/runtime/prelaunch.ts";
 import { abandonInit } from "../lib/runtime/launch.ts";
+import { startRuntimeTrace } from "../lib/trace/runtime.ts";
 
+startRuntimeTrace(Deno.args); // --trace, or the trace the shim handed over (lib/trace)
 const prelaunched = prelaunchInit(Deno.args);
 const { main } = await import("../lib/runtime/cli.ts");
 const status = await main(Deno.args, prelaunched);

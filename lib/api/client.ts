@@ -7,6 +7,7 @@
 
 import { ApiError, errorFromBody } from "./errors.ts";
 import { NAMESPACE_HEADER } from "./services.ts";
+import { addTraceHeader } from "../trace/hooks.ts";
 
 /** Per-call options. */
 export interface CallOptions {
@@ -68,6 +69,7 @@ export class UnixTransport {
     }
     const headers = new Headers();
     if (options.namespace !== undefined) headers.set(NAMESPACE_HEADER, options.namespace);
+    addTraceHeader(headers); // --trace: pass the trace on (lib/trace)
     let response: Response;
     try {
       response = await fetch(url, {

@@ -8,6 +8,8 @@
 import { ApiError, type ErrorBody, invalidArgument } from "./errors.ts";
 import { validateIdentifier } from "./identifiers.ts";
 import { NAMESPACE_HEADER } from "./services.ts";
+import { traceIncoming } from "../trace/hooks.ts";
+import { TRACE_HEADER } from "../trace/types.ts";
 
 // Re-exported: the header is part of the contract (services.ts), and the server reads it.
 export { NAMESPACE_HEADER };
@@ -112,7 +114,11 @@ export class Router {
       if (request.method !== "POST") {
         throw invalidArgument(`${route} must be called with POST, not ${request.method}`);
       }
-      const result = await handler(new RequestContext(request, route));
+      const result = await traceIncoming( // --trace: follow a traced request (lib/trace)
+        request.headers.get(TRACE_HEADER),
+        route,
+        () => handler(new RequestContext(request, route)),
+      );
       if (result instanceof Response) return result;
       return Response.json(result ?? {});
     } catch (error) {

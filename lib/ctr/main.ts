@@ -4,8 +4,10 @@
 
 import { ApiError } from "../api/errors.ts";
 import { ContainerdClient, DEFAULT_ADDRESS } from "../client/client.ts";
+import { asksForHelp, usageText } from "./arguments.ts";
 import { commands } from "./commands/mod.ts";
 import { UsageError } from "./types.ts";
+import { startStderrCliTrace, type TraceSession } from "../trace/session.ts";
 
 function help(): string {
   return [
@@ -23,6 +25,7 @@ function help(): string {
     "GLOBAL OPTIONS:",
     `   --address value, -a value    address of mini-containerd's socket (default: "${DEFAULT_ADDRESS}") [$MINI_CONTAINERD_ADDRESS]`,
     '   --namespace value, -n value  namespace to use with commands (default: "default") [$CONTAINERD_NAMESPACE]',
+    "   --trace                      print each step of the request across processes [$MINI_TRACE=1]",
     "   --help, -h                   show help",
   ].join("\n");
 }
@@ -31,6 +34,7 @@ interface GlobalOptions {
   address: string;
   namespace: string;
   rest: string[];
+  trace?: boolean;
 }
 
 /** Reads the global flags that come before the command name. */
@@ -53,6 +57,7 @@ export function parseGlobalOptions(args: string[], env: (name: string) => string
     if (flag === "--address" || flag === "-a") options.address = takeValue();
     else if (flag === "--namespace" || flag === "-n") options.namespace = takeValue();
     else if (flag === "--help" || flag === "-h") options.rest = ["--help"];
+    else if (flag === "--trace") options.trace = true;
     else throw new UsageError(`flag provided but not defined: ${flag}`);
     if (options.rest[0] === "--help") return options;
     index++;
@@ -64,6 +69,7 @@ export function parseGlobalOptions(args: string[], env: (name: string) => string
 /** Runs mini-ctr with the given arguments; returns the exit code. */
 export async function runCtr(args: string[]): Promise<number> {
   let client: ContainerdClient | undefined;
+  let traceSession: TraceSession | undefined;
   try {
     const options = parseGlobalOptions(args, (name) => Deno.env.get(name));
     const [commandName, ...commandArgs] = options.rest;
@@ -76,6 +82,11 @@ export async function runCtr(args: string[]): Promise<number> {
     );
     if (!entry) throw new UsageError(`no such command "${commandName}"; see mini-ctr --help`);
     const command = await entry.load();
+    if (!command.subcommands && asksForHelp(commandArgs, command.passesCommandLine)) {
+      console.log(usageText(command.name, command));
+      return 0;
+    }
+    traceSession = await startStderrCliTrace(options.trace === true, "mini-ctr", args); // lib/trace
     client = new ContainerdClient(options.address, options.namespace);
     return await command.run(commandArgs, {
       client,
@@ -93,5 +104,6 @@ export async function runCtr(args: string[]): Promise<number> {
     return 1;
   } finally {
     client?.close();
+    await traceSession?.stop();
   }
 }

@@ -19,14 +19,28 @@ export interface CtrCommand {
   summary: string;
   /** Runs the command with the arguments after its name; returns the exit code. */
   run(args: string[], context: CtrContext): Promise<number>;
+  /** A group's subcommands (absent for a single command such as `run`). */
+  subcommands?: CtrSubcommand[];
+  /** The full `--help` text of a single command; a default is built from the summary. */
+  usage?: string;
+  /** True when the arguments after the first positional are a process's (`run`). */
+  passesCommandLine?: boolean;
 }
 
 /** A subcommand inside a group (`images ls`). */
 export interface CtrSubcommand {
   name: string;
   aliases: string[];
+  /** One line for the group's listing; "what: syntax" also gives the usage line. */
   summary: string;
   run(args: string[], context: CtrContext): Promise<number>;
+  /** The full `--help` text; a default is built from the summary. */
+  usage?: string;
+  /**
+   * True when the arguments after the first positional are a process's command line
+   * (`tasks exec ID sh --help`): only a leading `--help` is the subcommand's own.
+   */
+  passesCommandLine?: boolean;
 }
 
 /** An error to show the user as-is, with exit code 1 (ctr prints `ctr: <message>`). */

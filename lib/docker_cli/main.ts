@@ -33,6 +33,7 @@ import {
   unpauseCommand,
   waitCommand,
 } from "./commands/container/lifecycle.ts";
+import { buildCommand } from "./commands/image/build.ts";
 import { historyCommand } from "./commands/image/history.ts";
 import { imageLsCommand, imagesCommand } from "./commands/image/list.ts";
 import { imagePruneCommand, rmiCommand, tagCommand } from "./commands/image/manage.ts";
@@ -54,6 +55,7 @@ import {
   StatusError,
 } from "./types.ts";
 import { MINI_DOCKER_COMMIT, MINI_DOCKER_VERSION } from "./version.ts";
+import { startCliTrace, type TraceSession } from "../trace/session.ts";
 
 const PROGRAM = "mini-docker";
 
@@ -75,6 +77,7 @@ const GLOBAL_FLAGS: FlagSpec[] = [
     defaultValue: "info",
     description: 'Set the logging level ("debug", "info", "warn", "error", "fatal")',
   },
+  { name: "trace", kind: "bool", description: "Print each step of the request across processes" },
   { name: "version", short: "v", kind: "bool", description: "Print version information and quit" },
 ];
 
@@ -101,6 +104,7 @@ export const TOP_LEVEL_COMMANDS: CommandSpec[] = [
   unpauseCommand,
   renameCommand,
   inspectCommand,
+  buildCommand,
   historyCommand,
   rmiCommand,
   tagCommand,
@@ -146,6 +150,7 @@ export const COMMAND_GROUPS: CommandGroup[] = [
     name: "image",
     summary: "Manage images",
     commands: [
+      renamed(buildCommand, "build", "image build [OPTIONS] PATH | -"),
       renamed(historyCommand, "history", "image history [OPTIONS] IMAGE"),
       typedInspectCommand("image"),
       renamed(loadCommand, "load", "image load [OPTIONS]"),
@@ -304,7 +309,7 @@ function resolveCommand(
   }
   const command = TOP_LEVEL_COMMANDS.find((candidate) => candidate.name === first);
   if (!command) {
-    if (first === "build" || first === "builder" || first === "buildx") {
+    if (first === "builder" || first === "buildx") {
       throw new StatusError(
         `${PROGRAM}: '${first}' is not part of mini-docker's CLI yet; use the real docker CLI against mini-dockerd (DOCKER_HOST=unix://...)`,
         1,
@@ -351,6 +356,7 @@ export async function runDocker(
 ): Promise<number> {
   const { out, err } = environment;
   let client: EngineClient | undefined;
+  let traceSession: TraceSession | undefined;
   try {
     // Global flags stop at the first word that is not a flag (the command).
     let commandIndex = 0;
@@ -435,6 +441,7 @@ export async function runDocker(
     }
     checkArgs(command, path, parsed.positional.length);
 
+    traceSession = await startCliTrace(global.values.trace === true, environment, PROGRAM, args);
     const cli: DockerCli = {
       programName: PROGRAM,
       host: endpoint.text,
@@ -457,5 +464,6 @@ export async function runDocker(
     return reportError(err, error);
   } finally {
     client?.close();
+    await traceSession?.stop();
   }
 }

@@ -54,6 +54,12 @@ export interface DockerdConfig {
   bridge: string;
   /** The default bridge's address (`--bip 172.17.0.1/16`), for the networking code. */
   bip?: string;
+  /**
+   * The host address for published ports that name none (dockerd's `--ip`, default 0.0.0.0).
+   * mini defaults to 127.0.0.1 so nothing is reachable from the network by accident; set
+   * `"ip": "0.0.0.0"` for Docker's behaviour.
+   */
+  ip?: string;
   defaultAddressPools: AddressPool[];
   defaultUlimits: Record<string, Ulimit>;
   iptables: boolean;
@@ -63,6 +69,8 @@ export interface DockerdConfig {
   maxConcurrentUploads: number;
   /** Registries spoken to over plain HTTP (127.0.0.0/8 always is, as in dockerd). */
   insecureRegistries: string[];
+  /** Where Docker Hub images are pulled from instead of registry-1.docker.io (`registry-mirrors`). */
+  registryMirrors: string[];
 }
 
 /** dockerd's defaults, with mini's paths. */
@@ -84,6 +92,7 @@ export const DEFAULT_DOCKERD_CONFIG: DockerdConfig = {
   maxConcurrentDownloads: 3,
   maxConcurrentUploads: 5,
   insecureRegistries: [],
+  registryMirrors: [],
 };
 
 /** The configuration keys a running daemon can change on SIGHUP. */
@@ -95,6 +104,7 @@ export const RELOADABLE_KEYS = [
   "max-concurrent-uploads",
   "shutdown-timeout",
   "insecure-registries",
+  "registry-mirrors",
 ] as const;
 
 type KeyKind = "string" | "boolean" | "integer" | "strings" | "pools" | "ulimits";
@@ -112,6 +122,7 @@ const KEYS: Record<string, { kind: KeyKind; field: keyof DockerdConfig }> = {
   "storage-driver": { kind: "string", field: "storageDriver" },
   "bridge": { kind: "string", field: "bridge" },
   "bip": { kind: "string", field: "bip" },
+  "ip": { kind: "string", field: "ip" },
   "default-address-pools": { kind: "pools", field: "defaultAddressPools" },
   "default-ulimits": { kind: "ulimits", field: "defaultUlimits" },
   "iptables": { kind: "boolean", field: "iptables" },
@@ -119,6 +130,7 @@ const KEYS: Record<string, { kind: KeyKind; field: keyof DockerdConfig }> = {
   "max-concurrent-downloads": { kind: "integer", field: "maxConcurrentDownloads" },
   "max-concurrent-uploads": { kind: "integer", field: "maxConcurrentUploads" },
   "insecure-registries": { kind: "strings", field: "insecureRegistries" },
+  "registry-mirrors": { kind: "strings", field: "registryMirrors" },
 };
 
 /** The daemon.json keys mini-dockerd understands. */
@@ -317,6 +329,21 @@ export function validateConfig(config: DockerdConfig): void {
   ) {
     if (value < 1) throw new ConfigError(`invalid ${name} value: ${value} (must be at least 1)`);
   }
+  for (const mirror of config.registryMirrors) {
+    try {
+      parseRegistryMirror(mirror);
+    } catch (error) {
+      throw new ConfigError((error as Error).message);
+    }
+  }
+  if (
+    config.ip !== undefined && config.ip !== "0.0.0.0" && !/^127\.\d+\.\d+\.\d+$/.test(config.ip)
+  ) {
+    throw new ConfigError(
+      `invalid ip ${JSON.stringify(config.ip)}: mini-dockerd publishes ports on 0.0.0.0 or a ` +
+        `loopback address (127.x.x.x) only`,
+    );
+  }
   if (config.shutdownTimeout < -1) {
     throw new ConfigError(`invalid shutdown-timeout: ${config.shutdownTimeout}`);
   }
@@ -389,4 +416,57 @@ export async function reloadDockerdConfig(
   next.logLevel = fresh.logLevel;
   validateConfig(next);
   return { config: next, changed };
+}
+
+/** The grace dockerd adds to a container's stop timeout when bounding its shutdown. */
+export const SHUTDOWN_GRACE_SECONDS = 5;
+
+/**
+ * How long shutdown may take in all, in seconds (-1: no limit), as moby's
+ * Daemon.ShutdownTimeout computes it: `shutdown-timeout`, raised to the longest
+ * container stop timeout plus 5 s, so that a container with `--stop-timeout 30` gets
+ * its 30 s before SIGKILL even under the default 15; a stop timeout of -1 (wait
+ * forever) makes shutdown wait forever too. `stopTimeouts` has one entry per container
+ * (its StopTimeout, or the default 10).
+ */
+export function shutdownLimitSeconds(shutdownTimeout: number, stopTimeouts: number[]): number {
+  if (shutdownTimeout < 0) return -1;
+  let limit = shutdownTimeout;
+  for (const stopTimeout of stopTimeouts) {
+    if (stopTimeout < 0) return -1;
+    limit = Math.max(limit, stopTimeout + SHUTDOWN_GRACE_SECONDS);
+  }
+  return limit;
+}
+
+/** A registry mirror from daemon.json, as `scheme://host[:port]`. */
+export interface RegistryMirror {
+  scheme: "http" | "https";
+  host: string;
+}
+
+/**
+ * Validates one `registry-mirrors` entry as dockerd's ValidateMirror does: an http or
+ * https URL with nothing but a host (no path, query, fragment or credentials).
+ * Returns the mirror or throws an Error whose message says what is wrong.
+ */
+export function parseRegistryMirror(text: string): RegistryMirror {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error(`invalid mirror: "${text}" is not a valid URI`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new Error(
+      `invalid mirror: unsupported scheme "${url.protocol.slice(0, -1)}" in "${text}"`,
+    );
+  }
+  if (url.username || url.password) {
+    throw new Error(`invalid mirror: does not support user-info, use ${url.protocol}//${url.host}`);
+  }
+  if ((url.pathname !== "/" && url.pathname !== "") || url.search || url.hash) {
+    throw new Error(`invalid mirror: path, query, or fragment at end of the URI "${text}"`);
+  }
+  return { scheme: url.protocol === "http:" ? "http" : "https", host: url.host };
 }

@@ -17,16 +17,18 @@ import {
   type DockerdConfig,
   type FlagSettings,
   reloadDockerdConfig,
+  shutdownLimitSeconds,
   socketPaths,
 } from "./config.ts";
 import { ContainerdSupervisor, supervisedPaths } from "./containerd_supervisor.ts";
+import { EventsService } from "./events.ts";
 import { ImageService } from "./image/image_service.ts";
 import { ImageStore } from "./image/image_store.ts";
 import { ReferenceStore } from "./image/reference_store.ts";
 import { LayerStore } from "./layer/layer_store.ts";
 import { Overlay2Driver } from "./layer/overlay2.ts";
 import { base32 } from "./layer/short_id.ts";
-import { NetworkStore } from "./network/network_store.ts";
+import { DaemonNetworks } from "./network/daemon_networks.ts";
 import { type DaemonPaths, daemonPaths } from "./paths.ts";
 import { EngineServer } from "./server/http_server.ts";
 import { EngineRouter } from "./server/router.ts";
@@ -34,6 +36,9 @@ import type { ContainerDirectory, ContainerSummary, EngineModule } from "./types
 
 /** The containerd namespace dockerd keeps its containers and tasks in. */
 export const MOBY_NAMESPACE = "moby";
+
+/** What a module still shutting down after the overall deadline gets before it is left behind. */
+const LATE_MODULE_GRACE_MS = 1_000;
 
 /** The version mini-dockerd reports (Server header, `docker version`). */
 export const DOCKERD_VERSION = "20.10.24-mini";
@@ -60,6 +65,8 @@ export class Daemon {
   containers?: ContainerDirectory;
   /** When the daemon started (for `docker info` and events). */
   readonly startedAt = new Date();
+  /** What happened, for `docker events` (components log to it). */
+  readonly events = new EventsService();
 
   private constructor(
     public config: DockerdConfig,
@@ -70,7 +77,7 @@ export class Daemon {
     readonly imageStore: ImageStore,
     readonly references: ReferenceStore,
     readonly images: ImageService,
-    readonly networks: NetworkStore,
+    readonly networks: DaemonNetworks,
     readonly router: EngineRouter,
     readonly modules: EngineModule[],
     readonly flags: FlagSettings,
@@ -107,6 +114,7 @@ export class Daemon {
     await Deno.mkdir(paths.containers, { recursive: true, mode: 0o710 });
     await takePidFile(config.pidfile);
     let supervisor: ContainerdSupervisor | undefined;
+    let networks: DaemonNetworks | undefined;
     let daemon: Daemon | undefined = undefined;
     try {
       // Leftovers of interrupted downloads are worthless after a restart.
@@ -126,10 +134,7 @@ export class Daemon {
           directories: orphanDirs.length,
         });
       }
-      const networks = await NetworkStore.open(paths.dataRoot, {
-        bridge: config.bridge,
-        bip: config.bip,
-      });
+      networks = await DaemonNetworks.open(config, paths);
 
       let containerdAddress: string;
       if (config.containerd) {
@@ -187,6 +192,7 @@ export class Daemon {
       return daemon;
     } catch (error) {
       await supervisor?.stop().catch(() => {});
+      networks?.close();
       await Deno.remove(config.pidfile).catch(() => {});
       throw error;
     }
@@ -245,23 +251,32 @@ export class Daemon {
     this.log.info("Processing signal 'terminated'");
     for (const server of this.#servers) await server.close().catch(() => {});
     const liveRestore = this.config.liveRestore;
+    // A component that hangs must not keep the daemon from exiting. The bound is moby's
+    // (Daemon.ShutdownTimeout): max(shutdown-timeout, longest container stop timeout
+    // + 5 s) for the components together; after it, each one still left gets a short
+    // moment and is then left behind ("Force shutdown daemon").
+    const limitSeconds = shutdownLimitSeconds(
+      this.config.shutdownTimeout,
+      this.containers?.stopTimeouts?.() ?? [],
+    );
+    const deadline = limitSeconds < 0 ? undefined : Date.now() + limitSeconds * 1000;
     for (const module of [...this.modules].reverse()) {
       if (!module.shutdown) continue;
-      // A component that hangs must not keep the daemon from exiting: it gets the
-      // containers' stop timeout plus a margin, then shutdown goes on without it.
-      const limitMs = (Math.max(this.config.shutdownTimeout, 0) + 5) * 1000;
       let timer: ReturnType<typeof setTimeout> | undefined;
       try {
+        const limitMs = deadline === undefined
+          ? undefined
+          : Math.max(deadline - Date.now(), LATE_MODULE_GRACE_MS);
         const outcome = await Promise.race([
           module.shutdown(this, { liveRestore }).then(() => "done" as const),
-          new Promise<"timeout">((resolve) =>
-            timer = setTimeout(() => resolve("timeout"), limitMs)
-          ),
+          new Promise<"timeout">((resolve) => {
+            if (limitMs !== undefined) timer = setTimeout(() => resolve("timeout"), limitMs);
+          }),
         ]);
         if (outcome === "timeout") {
-          this.log.error("module did not finish its shutdown in time, going on without it", {
+          this.log.error("Force shutdown daemon: a module did not finish its shutdown in time", {
             module: module.name,
-            seconds: limitMs / 1000,
+            seconds: limitSeconds,
           });
         }
       } catch (error) {
@@ -274,6 +289,7 @@ export class Daemon {
       }
     }
     await this.supervisor?.stop();
+    this.networks.close();
     await Deno.remove(this.config.pidfile).catch(() => {});
     this.log.info("Daemon shutdown complete");
   }

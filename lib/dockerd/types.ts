@@ -53,6 +53,8 @@ export interface ContainerDirectory {
   list(): ContainerSummary[] | Promise<ContainerSummary[]>;
   /** The `Containers` rows of `GET /system/df` (each like a `GET /containers/json` row with SizeRw). */
   diskUsage?(): Promise<unknown[]>;
+  /** Every container's stop timeout in seconds (-1: wait forever), for the shutdown bound. */
+  stopTimeouts?(): number[];
 }
 
 /** Counts for `docker info`. */

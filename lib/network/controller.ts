@@ -199,7 +199,7 @@ export class NetworkController {
         const pool = await this.ipam.requestPool(bridge.id, {
           subnet,
           gateway: formatIPv4(bip.address),
-          avoid: this.#hostRoutes(),
+          avoid: this.#hostRoutes([bridgeName]),
         }).catch((error) => {
           throw new Error(
             `cannot set up the default bridge ${bridgeName} with bip ${
@@ -228,11 +228,18 @@ export class NetworkController {
     });
   }
 
-  /** Subnets routed on the host other than through our own bridges (never overlap them). */
-  #hostRoutes(): Subnet[] {
-    const ours = new Set(
-      this.#networks.filter((network) => network.bridgeName).map((network) => network.bridgeName),
-    );
+  /**
+   * Subnets routed on the host other than through our own bridges (never overlap them).
+   * `alsoOurs` names bridges about to be (re)used, such as a default bridge that another
+   * daemon on the same machine created first: its route is the one we want, not a clash.
+   */
+  #hostRoutes(alsoOurs: string[] = []): Subnet[] {
+    const ours = new Set([
+      ...this.#networks.filter((network) => network.bridgeName).map((network) =>
+        network.bridgeName
+      ),
+      ...alsoOurs,
+    ]);
     const ownIndexes = new Set(
       listLinks(this.#host).filter((link) => ours.has(link.name)).map((link) => link.index),
     );
@@ -723,9 +730,18 @@ export class NetworkController {
       const endpoints = this.sandboxes().flatMap((sandbox) => sandbox.endpoints);
       const wantedVeths = new Set(endpoints.map((endpoint) => endpoint.hostInterfaceName));
       const links = listLinks(this.#host);
+      // Veths on our bridges that no endpoint claims are swept, except on the default
+      // bridge while it has the stock name (mini0): several daemons on one machine
+      // (tests, a bench) may share that one, and another daemon's veths are not ours to
+      // delete. Our own veths there were recorded before they were made and went with
+      // their sandboxes above. A daemon with its own "bridge" name gets the full sweep.
+      const sweep = (network: NetworkRecord) =>
+        network.bridgeName !== undefined &&
+        !(network.predefined && network.bridgeName === networkDefaults.bridge);
       const bridges = new Set(
-        links.filter((link) => this.#networks.some((network) => network.bridgeName === link.name))
-          .map((link) => link.index),
+        links.filter((link) =>
+          this.#networks.some((network) => sweep(network) && network.bridgeName === link.name)
+        ).map((link) => link.index),
       );
       for (const link of links) {
         if (link.kind !== "veth" || !bridges.has(link.masterIndex ?? -1)) continue;

@@ -12,6 +12,7 @@ import type { Credentials, CredentialsLookup } from "./credentials.ts";
 import { RegistryError } from "./errors.ts";
 import type { RegistryEndpoint } from "./hosts.ts";
 import { mergeScopes } from "./scope.ts";
+import { currentTrace } from "../trace/active.ts";
 
 /** Lifetime assumed when a token server does not say (the token spec's default). */
 const DEFAULT_TOKEN_SECONDS = 60;
@@ -145,6 +146,7 @@ export class Authorizer {
       url.searchParams.set("account", credentials.username);
     }
     this.tokenRequests++;
+    currentTrace()?.step("registry token", `GET ${url.origin}${url.pathname} ${scopes.join(" ")}`); // --trace
     let response: Response;
     try {
       response = await fetch(url, { headers, client: this.options.httpClient });

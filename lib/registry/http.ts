@@ -9,6 +9,7 @@
 import type { Authorizer } from "./authorizer.ts";
 import { errorFromResponse, type FailedOperation, RegistryError } from "./errors.ts";
 import type { RegistryEndpoint } from "./hosts.ts";
+import { currentTrace } from "../trace/active.ts";
 
 /** How retries behave; the defaults suit a registry on the network. */
 export interface RetryPolicy {
@@ -117,6 +118,7 @@ export class RegistryHttp {
       if (authorization && url.origin === request.url.origin) {
         headers.set("authorization", authorization);
       }
+      const endTrace = currentTrace()?.begin(`registry ${method} ${url}`); // --trace
       const response = await fetch(url, {
         method,
         headers,
@@ -125,6 +127,7 @@ export class RegistryHttp {
         client: this.options.httpClient,
         signal: request.signal,
       });
+      endTrace?.(`${response.status} ${response.statusText}`.trim());
       const location = response.headers.get("location");
       if (![301, 302, 303, 307, 308].includes(response.status) || !location) return response;
       if (hop > 0 || request.body === undefined || method === "GET" || method === "HEAD") {

@@ -61,6 +61,7 @@ global options:
   --log value         log file (default: stderr)
   --log-format value  text or json (default: text)
   --debug             log debug messages
+  --trace             print each step on stderr, with timings (the init's steps too)
   --systemd-cgroup    refused: mini-runc only has the cgroupfs driver
 `;
 

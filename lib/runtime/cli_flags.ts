@@ -73,6 +73,7 @@ export const globalFlags = [
   flag("string", "log"),
   flag("string", "log-format"),
   flag("bool", "debug"),
+  flag("bool", "trace"),
   flag("bool", "systemd-cgroup"),
   flag("string", "criu"),
   flag("string", "rootless"),

@@ -40,6 +40,7 @@ import type {
   Spec,
 } from "./types.ts";
 import { ociVersion } from "./types.ts";
+import { initTraceContext, runtimeTrace } from "../trace/runtime.ts";
 
 /** Settings every command shares (runc's global flags). */
 export interface RuntimeOptions {
@@ -59,6 +60,8 @@ export interface CreateOptions {
   foregroundTerminal?: boolean;
   /** An init the entry point spawned early (prelaunch.ts) for this very spec. */
   prelaunched?: LaunchedInit;
+  /** Give the init new pipes as stdio (read through `child`) instead of ours. */
+  pipes?: { stdin: boolean };
 }
 
 /** A container `create` left waiting, with its init's handle (we are its parent). */
@@ -202,6 +205,7 @@ export async function createContainer(
     launched ??= launchInit({
       pidNamespace: pidNamespace ? (pidNamespace.path ?? "new") : null,
       consoleSocketFd: console.toInit,
+      pipes: options.pipes,
     });
     if (console.toInit !== undefined) closeFile(console.toInit);
     const config: InitConfig = {
@@ -217,8 +221,13 @@ export async function createContainer(
       noPivot: options.noPivot ?? false,
       preserveFds: options.preserveFds ?? 0,
       runtimeHooks,
+      trace: initTraceContext(), // --trace: the init records its steps too (lib/trace)
     };
     launched.channel.send({ type: "config", config });
+    runtimeTrace()?.step(
+      "init spawned, config sent",
+      `pid ${launched.child.pid}, namespaces: ${namespaces.map((entry) => entry.type).join(" ")}`,
+    ); // --trace
     runtime.logger.debug(
       `init ${launched.child.pid} spawned${options.prelaunched ? " early" : ""}`,
     );
@@ -227,6 +236,10 @@ export async function createContainer(
     const resources = spec.linux?.resources ?? {};
     cgroup.set({ ...resources, devices: resources.devices ?? [] });
     cgroup.apply(launched.child.pid);
+    runtimeTrace()?.step(
+      "cgroup created, limits set, init joined it",
+      `v${cgroup.location.version} ${Object.values(cgroup.location.paths)[0]}`,
+    ); // --trace
     launched.channel.send({ type: "go" });
     runtime.logger.debug(`cgroup ready: ${Object.values(cgroup.location.paths)[0]}`);
 
@@ -243,6 +256,7 @@ export async function createContainer(
       spec,
     };
     await awaitReady(launched, record);
+    runtimeTrace()?.step("init ready: rootfs built, waiting on the exec FIFO"); // --trace
     runtime.logger.debug("init ready: rootfs set up, waiting on the exec FIFO");
     launched.channel.close();
     saveRecord(runtime.root, record);
@@ -305,7 +319,9 @@ export async function startContainer(runtime: RuntimeOptions, id: string): Promi
   const status = containerStatus(runtime.root, record);
   if (status === "stopped") throw new Error("cannot start a container that has stopped");
   if (status !== "created") throw new Error("cannot start an already running container");
+  runtimeTrace()?.step("start: open the exec FIFO", `init pid ${record.initPid}`); // --trace
   await releaseInit(runtime.root, record);
+  runtimeTrace()?.step("init released: it execs the command"); // --trace
   try {
     await runHooks("poststart", record.spec.hooks?.poststart, ociState(runtime.root, record));
   } catch (error) {
@@ -380,6 +396,7 @@ async function destroyContainer(runtime: RuntimeOptions, record: ContainerRecord
   await waitUntilEmpty(record);
   cgroupManagerAt(record.cgroup).destroy();
   Deno.removeSync(stateDirectory(runtime.root, record.id), { recursive: true });
+  runtimeTrace()?.step("delete: cgroup and state removed", record.id); // --trace
   const state = { ...ociState(runtime.root, record), status: "stopped" as const, pid: 0 };
   try {
     await runHooks("poststop", record.spec.hooks?.poststop, state);

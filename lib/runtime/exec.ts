@@ -13,6 +13,7 @@ import { SpecError } from "./spec.ts";
 import { containerStatus, loadRecord, writeFileAtomic } from "./state.ts";
 import { proxyTerminal, receiveTerminal } from "./terminal_proxy.ts";
 import type { InitConfig, Process } from "./types.ts";
+import { initTraceContext } from "../trace/runtime.ts";
 import { connectUnix } from "../linux/terminal.ts";
 import { socketPair } from "../linux/files.ts";
 
@@ -90,6 +91,7 @@ export async function execInContainer(
       noPivot: false,
       preserveFds: options.preserveFds ?? 0,
       runtimeHooks: false,
+      trace: initTraceContext(), // --trace: the exec's init records its steps (lib/trace)
     };
     launched.channel.send({ type: "config", config });
     cgroupManagerAt(record.cgroup).apply(launched.child.pid);

@@ -20,6 +20,12 @@ export interface LaunchOptions {
   pidNamespace: "new" | string | null;
   /** A connected console socket to hand down (terminal: true), or undefined. */
   consoleSocketFd?: number;
+  /**
+   * New pipes for the init's stdio, read by the caller through the child handle (a shim
+   * that runs the runtime in-process). Without it the init inherits our own stdio,
+   * which for the CLI are the pipes its caller gave it.
+   */
+  pipes?: { stdin: boolean };
 }
 
 /** A freshly spawned init: its process handle and our end of the sync socket. */
@@ -63,9 +69,9 @@ export function launchInit(options: LaunchOptions): LaunchedInit {
     child = new Deno.Command(Deno.execPath(), {
       args: [...denoFlags, initModule.pathname],
       env,
-      stdin: "inherit",
-      stdout: "inherit",
-      stderr: "inherit",
+      stdin: options.pipes ? (options.pipes.stdin ? "piped" : "null") : "inherit",
+      stdout: options.pipes ? "piped" : "inherit",
+      stderr: options.pipes ? "piped" : "inherit",
     }).spawn();
   } finally {
     if (ownPidNamespace !== undefined) {

@@ -251,4 +251,6 @@ export interface InitConfig {
   consoleSocket?: string;
   /** Whether the parent waits for a "hooks" message before pivot_root. */
   runtimeHooks: boolean;
+  /** `--trace`: where the init records its steps (lib/trace/init_trace.ts). */
+  trace?: import("../trace/types.ts").InitTraceContext;
 }

@@ -7,7 +7,8 @@
 // on its socket, writes its address and pid into the bundle (how a restarted daemon
 // finds it), announces the address on stdout and then lets go of stdout too.
 // Mirrors containerd's `pkg/shim/shim.go` (run, serve) and the v1
-// `cmd/containerd-shim/main_unix.go` (flags, setsid, subreaper).
+// `cmd/containerd-shim/main_unix.go` (flags, setsid, subreaper). The entry point may
+// have left the session and spawned the container's init already (prelaunch.ts).
 
 import { Router, serveUnix } from "../api/server.ts";
 import { Logger } from "../containerd/log.ts";
@@ -16,9 +17,12 @@ import { setsid } from "../linux/identity.ts";
 import { bundlePaths, shimSocketPath } from "./bundle.ts";
 import { RemotePublisher } from "./publisher.ts";
 import { becomeSubreaper } from "./reaper.ts";
+import { InProcessMiniRunc } from "./runtime_in_process.ts";
 import { registerShimService } from "./server.ts";
 import { TaskService } from "./service.ts";
 import type { ShimArguments } from "./types.ts";
+import { traceFromEnvironment } from "../trace/hooks.ts";
+import type { ShimHead } from "./prelaunch.ts";
 
 const usage = `Usage: mini-containerd-shim -namespace NS -id ID -address SOCKET -workdir BUNDLE
                             -runtime-binary PATH -runtime-root DIR [-debug]
@@ -75,7 +79,7 @@ function redirectDescriptor(target: number, path: string): void {
 }
 
 /** Runs the shim until the daemon asks it to shut down; returns the exit code. */
-export async function runShim(argv: readonly string[]): Promise<number> {
+export async function runShim(argv: readonly string[], head?: ShimHead): Promise<number> {
   let args: ShimArguments;
   try {
     args = parseShimArguments(argv);
@@ -86,16 +90,20 @@ export async function runShim(argv: readonly string[]): Promise<number> {
   const paths = bundlePaths(args.workdir);
   redirectDescriptor(2, paths.shimLog);
   const log = new Logger(args.debug ? "debug" : "info");
-  try {
-    setsid();
-  } catch (error) {
-    // Already a session leader (started by hand with setsid): nothing to detach from.
-    log.warn("setsid failed", { error: String(error) });
+  if (!head?.sessionLeader) {
+    try {
+      setsid();
+    } catch (error) {
+      // Already a session leader (started by hand with setsid): nothing to detach from.
+      log.warn("setsid failed", { error: String(error) });
+    }
   }
   becomeSubreaper();
+  const trace = traceFromEnvironment({ consume: true }); // --trace: the daemon's request (lib/trace)
+  trace?.step("setsid, child subreaper", "the shim outlives the daemon; orphans come to it");
 
   const publisher = new RemotePublisher(args.address, (message) => log.warn(message));
-  const service = new TaskService(args, publisher, log);
+  const service = new TaskService(args, publisher, log, head?.init);
   const router = new Router();
   const stopping = new AbortController();
   registerShimService(router, service, stopping.signal);
@@ -117,6 +125,7 @@ export async function runShim(argv: readonly string[]): Promise<number> {
     startupMs: performance.now().toFixed(1),
   });
 
+  trace?.step("serving the task API", `${address} (up ${performance.now().toFixed(1)} ms)`);
   // The daemon reads this one line; after it, stdout goes to the log as well.
   try {
     await Deno.stdout.write(new TextEncoder().encode(`${address}\n`));
@@ -124,9 +133,11 @@ export async function runShim(argv: readonly string[]): Promise<number> {
     log.warn("cannot announce the address (the daemon went away?)", { error: String(error) });
   }
   redirectDescriptor(1, paths.shimLog);
+  if (service.runtime instanceof InProcessMiniRunc) service.runtime.preload();
 
   await service.shutdownRequested;
   log.info("shim shutting down");
+  await service.abandonPrelaunched();
   await publisher.flush(2_000);
   stopping.abort();
   await server.shutdown();

@@ -7,3 +7,6 @@ export * from "./spawn.ts";
 export * from "./io.ts";
 export * from "./reaper.ts";
 export * from "./runtime.ts";
+export * from "./exit_watcher.ts";
+export * from "./runtime_in_process.ts";
+export * from "./runtime_choice.ts";

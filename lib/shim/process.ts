@@ -22,6 +22,11 @@ export class ContainerProcess {
    * waits for it, so `/tasks/exit` is never published before `/tasks/start`.
    */
   starting?: Promise<void>;
+  /**
+   * The process handle when the shim spawned the process itself (mini-runc in-process):
+   * Deno reaps it, so its status comes from here rather than from waitpid().
+   */
+  child?: Deno.ChildProcess;
   readonly #exited = Promise.withResolvers<ExitResult>();
 
   constructor(

@@ -2,8 +2,11 @@
 // ended. After `runtime create` exits, the container's init is an orphan; because the
 // shim marked itself a child subreaper (prctl PR_SET_CHILD_SUBREAPER), the kernel makes
 // the shim its new parent, so the shim can waitpid() for it and read the exit status,
-// which no other process could. The wait blocks, so it runs on a helper thread (Deno
-// FFI `nonblocking`), one per process, leaving the event loop free.
+// which no other process could. Waiting is two steps, so that no thread ever blocks:
+// the process-wide exit watcher (exit_watcher.ts: one poll(2) over pidfds on one helper
+// thread) says *that* the process ended, then a waitpid(WNOHANG) reads *how*, and reaps
+// it. (The first version blocked in waitpid on a helper thread per process; Deno keeps
+// only ~32 such threads, so a container with many exec processes could run out.)
 //
 // Why not waitpid(-1) like containerd's reaper? Deno reaps the children it spawns
 // itself (the runtime invocations) by their pids; a wait for "any child" would steal
@@ -12,24 +15,22 @@
 // `cmd/containerd-shim-runc-v2/task/service.go` (processExits).
 
 import { Prctl, prctl } from "../linux/capabilities.ts";
+import { sharedExitWatcher } from "./exit_watcher.ts";
 
 const waitSymbols = {
-  waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32", nonblocking: true },
-  poll: { parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
-  syscall: { parameters: ["i64", "i64", "i64"], result: "i64" },
-  close: { parameters: ["i32"], result: "i32" },
+  waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 let library: Deno.DynamicLibrary<typeof waitSymbols> | undefined;
 
-/** The C library's waiting calls, bound on first use (not on the shim's start-up path). */
-function threaded(): Deno.DynamicLibrary<typeof waitSymbols> {
+/** The C library's waitpid, bound on first use (not on the shim's start-up path). */
+function libc(): Deno.DynamicLibrary<typeof waitSymbols> {
   library ??= Deno.dlopen("libc.so.6", waitSymbols);
   return library;
 }
 
-const SYS_pidfd_open = 434n;
-const POLLIN = 1;
+/** waitpid(2) option: return at once (0) when the child has not changed state. */
+const WNOHANG = 1;
 
 /** Makes this process the reaper of its orphaned descendants (the container inits). */
 export function becomeSubreaper(): void {
@@ -54,12 +55,16 @@ export function exitStatusFromWaitStatus(status: number): number {
 export async function waitForChild(pid: number): Promise<number> {
   const status = new Int32Array(1);
   while (true) {
-    const result = await threaded().symbols.waitpid(pid, status, 0);
+    await waitForProcessExit(pid);
+    const result = libc().symbols.waitpid(pid, status, WNOHANG);
     if (result === pid) return exitStatusFromWaitStatus(status[0]);
-    // -1: interrupted (still our child: wait again), gone, or not our child (ECHILD).
-    const parent = parentPid(pid);
-    if (parent === Deno.pid) continue;
-    if (parent !== undefined) await waitForProcessExit(pid);
+    if (result === 0) {
+      // Ended but not waitable yet (its threads are still being torn down): look again.
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      continue;
+    }
+    // -1 (ECHILD): not our child. It may become ours if its parent dies (subreaper).
+    if (parentPid(pid) === Deno.pid) continue;
     return 255;
   }
 }
@@ -77,23 +82,11 @@ export function parentPid(pid: number): number | undefined {
 /**
  * Resolves when any process `pid` (child or not) has ended, using a pidfd, which
  * names one process and cannot be fooled by the pid being reused later. The daemon
- * uses it to notice a shim dying.
+ * uses it to notice a shim dying. All such waits share one helper thread
+ * (exit_watcher.ts), so watching hundreds of shims costs no more threads than one.
  */
-export async function waitForProcessExit(pid: number): Promise<void> {
-  const pidfd = Number(threaded().symbols.syscall(SYS_pidfd_open, BigInt(pid), 0n));
-  if (pidfd < 0) return; // already gone
-  try {
-    // struct pollfd { int fd; short events; short revents; }
-    const pollFd = new Int32Array(2);
-    pollFd[0] = pidfd;
-    pollFd[1] = POLLIN;
-    while (true) {
-      const ready = await threaded().symbols.poll(pollFd, 1n, -1);
-      if (ready > 0) return;
-    }
-  } finally {
-    threaded().symbols.close(pidfd);
-  }
+export function waitForProcessExit(pid: number): Promise<void> {
+  return sharedExitWatcher().watch(pid);
 }
 
 /** True when `pid` no longer runs: no such process, or a zombie waiting to be reaped. */

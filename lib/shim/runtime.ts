@@ -7,6 +7,7 @@
 
 import { ApiError, failedPrecondition, notFound } from "../api/errors.ts";
 import { raceTimeout, TIMED_OUT } from "./timeouts.ts";
+import { childTraceEnvironment } from "../trace/hooks.ts";
 
 /** Which stdio a runtime invocation passes on to the container process. */
 export interface RuntimeStdio {
@@ -106,6 +107,7 @@ export class OciRuntime {
   #spawnWithStdio(args: string[], cwd: string, stdio: RuntimeStdio): Deno.ChildProcess {
     return new Deno.Command(this.#program, {
       args: [...this.#globalArgs(), ...args],
+      env: childTraceEnvironment(this.binary, args), // --trace (lib/trace)
       cwd,
       stdin: stdio.stdin ? "piped" : "null",
       stdout: "piped",
@@ -170,6 +172,7 @@ export class OciRuntime {
     try {
       output = await new Deno.Command(this.#program, {
         args: [...this.#globalArgs(), ...args],
+        env: childTraceEnvironment(this.binary, args), // --trace (lib/trace)
         stdin: "null",
         stdout: "piped",
         stderr: "piped",

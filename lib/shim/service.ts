@@ -4,6 +4,7 @@
 // its exit (the shim is their subreaper), drains its output, checks the cgroup for an
 // OOM kill, records the status and publishes `/tasks/exit`. Exec runs extra processes
 // with `runtime exec --detach`. Delete runs `runtime delete` and unmounts the rootfs.
+// With this repository's mini-runc the runtime runs in-process (runtime_in_process.ts).
 // Mirrors containerd's `cmd/containerd-shim-runc-v2/task/service.go` and
 // `cmd/containerd-shim-runc-v2/runc/container.go`.
 
@@ -24,9 +25,13 @@ import { ProcessIo } from "./io.ts";
 import { type MemoryCgroup, memoryCgroupOf, oomKillCount } from "./oom.ts";
 import { ContainerProcess } from "./process.ts";
 import { waitForChild } from "./reaper.ts";
-import { apiErrorFromRuntime, OciRuntime, type RuntimeStdio } from "./runtime.ts";
+import { apiErrorFromRuntime, type OciRuntime, type RuntimeStdio } from "./runtime.ts";
+import { InProcessMiniRunc, openRuntime } from "./runtime_in_process.ts";
+import { abandonInit, type LaunchedInit } from "../runtime/launch.ts";
 import { ConsoleSocket, TerminalIo } from "./terminal.ts";
 import { raceTimeout } from "./timeouts.ts";
+import { currentTrace } from "../trace/active.ts";
+import { describeMountsForTrace } from "../trace/describe.ts";
 import {
   type ConnectResponse,
   type ExitResult,
@@ -62,13 +67,19 @@ export class TaskService {
   #consoles = 0;
   readonly #shutdownRequested = Promise.withResolvers<void>();
 
+  /** An init spawned at shim start-up for the in-process create (prelaunch.ts). */
+  #prelaunched?: LaunchedInit;
+  #initSpawnedEarly = false;
+
   constructor(
     readonly args: ShimArguments,
     private readonly publisher: EventPublisher,
     private readonly log: ShimLog,
+    prelaunched?: LaunchedInit,
   ) {
+    this.#prelaunched = prelaunched;
     this.#paths = bundlePaths(args.workdir);
-    this.runtime = new OciRuntime(args.runtimeBinary, args.runtimeRoot, this.#paths.runtimeLog);
+    this.runtime = openRuntime(args.runtimeBinary, args.runtimeRoot, this.#paths.runtimeLog);
   }
 
   /** Resolves when the daemon asked the shim to exit. */
@@ -100,16 +111,22 @@ export class TaskService {
     try {
       if ((request.rootfs ?? []).length > 0) {
         await Deno.mkdir(this.#paths.rootfs, { recursive: true });
+        currentTrace()?.step("mount rootfs", describeMountsForTrace(request.rootfs)); // --trace
         mountAll(request.rootfs, this.#paths.rootfs);
         this.#rootfsMounted = true;
       }
-      await this.#spawnWithStdio(
-        init,
-        "create",
-        (stdio) =>
-          this.runtime.spawnCreate(this.args.id, this.args.workdir, this.#paths.initPid, stdio),
-      );
-      init.pid = Number((await Deno.readTextFile(this.#paths.initPid)).trim());
+      if (this.runtime instanceof InProcessMiniRunc && !init.stdio.terminal) {
+        await this.#createInProcess(init, this.runtime);
+      } else {
+        await this.abandonPrelaunched();
+        await this.#spawnWithStdio(
+          init,
+          "create",
+          (stdio) =>
+            this.runtime.spawnCreate(this.args.id, this.args.workdir, this.#paths.initPid, stdio),
+        );
+        init.pid = Number((await Deno.readTextFile(this.#paths.initPid)).trim());
+      }
     } catch (error) {
       this.#init = undefined;
       // Whatever the runtime got to create before the failure is taken down again.
@@ -120,7 +137,11 @@ export class TaskService {
     }
     this.#memoryCgroup = memoryCgroupOf(init.pid);
     this.#reap(init);
-    this.log.info("container created", { pid: init.pid });
+    this.log.info("container created", {
+      pid: init.pid,
+      runtime: init.child ? "in-process" : this.args.runtimeBinary,
+      initSpawnedEarly: this.#initSpawnedEarly,
+    });
     this.publisher.publish(this.args.namespace, Topics.taskCreate, {
       containerId: this.args.id,
       bundle: this.args.workdir,
@@ -235,6 +256,46 @@ export class TaskService {
     }
   }
 
+  /** `create` with mini-runc as a library: the init is our child, its pipes our stdio. */
+  async #createInProcess(init: ContainerProcess, runtime: InProcessMiniRunc): Promise<void> {
+    const prelaunched = this.#prelaunched;
+    this.#prelaunched = undefined;
+    let io: ProcessIo;
+    try {
+      io = await ProcessIo.open(init.logPath, init.stdio);
+    } catch (error) {
+      if (prelaunched) await abandonInit(prelaunched);
+      throw error;
+    }
+    let child: Deno.ChildProcess;
+    try {
+      child = await runtime.createInProcess(
+        this.args.id,
+        this.args.workdir,
+        this.#paths.initPid,
+        io.wantsStdin,
+        prelaunched,
+      );
+    } catch (error) {
+      await io.close();
+      throw error;
+    }
+    this.#initSpawnedEarly = prelaunched !== undefined;
+    // A prelaunched init always has a stdin pipe: closed here, it reads as /dev/null would.
+    if (!io.wantsStdin && prelaunched) child.stdin.close().catch(() => {});
+    io.connect(child);
+    init.io = io;
+    init.child = child;
+    init.pid = child.pid;
+  }
+
+  /** Ends an init spawned at start-up that no Create will use (kill, reap). */
+  async abandonPrelaunched(): Promise<void> {
+    const prelaunched = this.#prelaunched;
+    this.#prelaunched = undefined;
+    if (prelaunched && !prelaunched.adopted) await abandonInit(prelaunched);
+  }
+
   /** Sets the terminal size of the init or an exec process (`ctr` sends it on SIGWINCH). */
   resizePty(execId: string, width: number, height: number): void {
     const process = this.#process(execId);
@@ -249,7 +310,10 @@ export class TaskService {
 
   /** Waits for the process in the background and records how it ended. */
   #reap(process: ContainerProcess): void {
-    waitForChild(process.pid).then(async (exitStatus) => {
+    const exitStatus = process.child && this.runtime instanceof InProcessMiniRunc
+      ? this.runtime.initExitStatus(process.child)
+      : waitForChild(process.pid);
+    exitStatus.then(async (exitStatus) => {
       await process.io?.close();
       await process.starting;
       const kills = oomKillCount(this.#memoryCgroup);
@@ -268,6 +332,10 @@ export class TaskService {
         pid: process.pid,
         status: exitStatus,
       });
+      currentTrace()?.step(
+        "reaped",
+        `pid ${process.pid} exited with status ${exitStatus}: publish /tasks/exit`,
+      ); // --trace
       this.publisher.publish(this.args.namespace, Topics.taskExit, {
         containerId: this.args.id,
         id: process.execId || this.args.id,

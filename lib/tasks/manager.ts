@@ -2,9 +2,10 @@
 // reads the container record, asks the snapshotter for the rootfs mounts, writes the
 // bundle (config.json, options.json), starts one shim and asks it to create the
 // container; every later call is forwarded to that shim. The manager also watches each
-// shim's pid: a shim that dies leaves a container nobody can wait for, so the manager
-// cleans up after it (runtime `delete --force`, unmount, remove the bundle) and reports
-// the task as exited with 137. After a daemon restart it walks the state directory,
+// shim's pid, all of them through one pidfd poll loop (lib/shim/exit_watcher.ts: a
+// thousand shims cost one helper thread). A shim that dies leaves a container nobody
+// can wait for, so the manager cleans up after it (runtime `delete --force`, unmount,
+// remove the bundle) and reports the task as exited with 137. After a daemon restart it walks the state directory,
 // reconnects to every shim that still answers and cleans up after the others.
 // Mirrors containerd's `core/runtime/v2/manager.go` (Create, loadExistingTasks,
 // cleanupAfterDeadShim) and `core/runtime/v2/shim.go`.

@@ -3,13 +3,20 @@
 // (and keeps the old settings when the file became invalid), the supervised
 // mini-containerd is restarted when it dies and adopted after a dockerd crash, a
 // second daemon on the same pidfile is refused, and bad requests get docker-style
-// errors while the daemon stays up.
+// errors while the daemon stays up. Also: SIGHUP reloads log-level; shutdown is
+// bounded by moby's max(shutdown-timeout, longest stop timeout + 5 s); an image whose
+// registry cannot be reached fails at once with dockerd's dial error (tested only
+// against closed loopback ports: no test resolves or reaches docker.io); Docker Hub
+// images come from "registry-mirrors".
 
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
 import { missingOverlay, missingRoot, missingTool, requirements } from "../helpers/requirements.ts";
 import { TestDockerd } from "../helpers/dockerd.ts";
 import { TestContainerd } from "../helpers/containerd.ts";
+import { freePort, TestRegistry } from "../registry/support/registry.ts";
+import { loadDockerdConfig, shutdownLimitSeconds } from "../../lib/dockerd/config.ts";
+import { describeDialFailure } from "../../lib/dockerd/distribution/registry_options.ts";
 
 const ignore = requirements(
   "mini-dockerd daemon",
@@ -276,6 +283,245 @@ Deno.test({
       assertEquals([ping.status, ping.headers.get("api-version")], [200, "1.41"]);
       const version = await daemon.docker(["version", "--format", "{{.Server.APIVersion}}"]);
       assertEquals(version.stdout.trim(), "1.41");
+    } finally {
+      await daemon.cleanup();
+    }
+  },
+});
+
+Deno.test("the shutdown bound is max(shutdown-timeout, longest stop timeout + 5), as moby's", () => {
+  assertEquals(shutdownLimitSeconds(15, []), 15, "no containers: shutdown-timeout");
+  assertEquals(shutdownLimitSeconds(1, []), 1);
+  assertEquals(shutdownLimitSeconds(15, [10, 10]), 15, "default stop timeouts fit in 15");
+  assertEquals(shutdownLimitSeconds(1, [10]), 15, "a default container still gets 10 + 5");
+  assertEquals(shutdownLimitSeconds(15, [10, 30]), 35, "--stop-timeout 30 gets its 30 s");
+  assertEquals(shutdownLimitSeconds(60, [30]), 60);
+  assertEquals(shutdownLimitSeconds(15, [10, -1]), -1, "a container that may wait forever");
+  assertEquals(shutdownLimitSeconds(-1, [10]), -1);
+});
+
+Deno.test("registry dial failures are worded like Go's", () => {
+  const hub = new URL("https://registry-1.docker.io/v2/");
+  // The shape of Deno's fetch error for a name that does not resolve (hyper's message).
+  const dnsFailure = new TypeError("fetch failed", {
+    cause: new Error(
+      "error sending request for url (https://registry-1.docker.io/v2/): client error " +
+        "(Connect): dns error: failed to lookup address information: Temporary failure in " +
+        "name resolution",
+    ),
+  });
+  assertEquals(
+    describeDialFailure(hub, dnsFailure),
+    'Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: ' +
+      "temporary failure in name resolution",
+  );
+  assertEquals(
+    describeDialFailure(hub, new Error("aborted"), true),
+    'Get "https://registry-1.docker.io/v2/": dial tcp registry-1.docker.io:443: i/o timeout',
+  );
+  const refused = new TypeError("fetch failed", {
+    cause: new Error(
+      "client error (Connect): tcp connect error: Connection refused (os error 111)",
+    ),
+  });
+  assertEquals(
+    describeDialFailure(new URL("http://127.0.0.1:5999/v2/"), refused),
+    'Get "http://127.0.0.1:5999/v2/": dial tcp 127.0.0.1:5999: connect: connection refused',
+  );
+});
+
+Deno.test('daemon.json: "ip" (published ports\' default host address) is 0.0.0.0 or loopback', async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = join(dir, "daemon.json");
+    const load = async (ip: unknown) => {
+      await Deno.writeTextFile(file, JSON.stringify({ ip }));
+      return await loadDockerdConfig({ configFile: file }).then(
+        (config) => config.ip,
+        (error) => String(error?.message),
+      );
+    };
+    assertEquals(await load("0.0.0.0"), "0.0.0.0");
+    assertEquals(await load("127.0.0.2"), "127.0.0.2");
+    assertStringIncludes(String(await load("10.1.2.3")), 'invalid ip "10.1.2.3"');
+    assertStringIncludes(String(await load(5)), "expected a string");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("daemon.json: registry-mirrors must be bare http(s) URLs", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = join(dir, "daemon.json");
+    const load = async (mirrors: unknown) => {
+      await Deno.writeTextFile(file, JSON.stringify({ "registry-mirrors": mirrors }));
+      return await loadDockerdConfig({ configFile: file }).then(
+        (config) => config.registryMirrors,
+        (error) => String(error?.message),
+      );
+    };
+    assertEquals(await load(["http://127.0.0.1:5000"]), ["http://127.0.0.1:5000"]);
+    assertStringIncludes(String(await load(["ftp://mirror"])), 'unsupported scheme "ftp"');
+    assertStringIncludes(String(await load(["https://m.example/v2/"])), "path, query, or fragment");
+    assertStringIncludes(String(await load(["not a url"])), "is not a valid URI");
+    assertStringIncludes(String(await load("http://one")), "expected a list of strings");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "SIGHUP reloads log-level",
+  ignore,
+  async fn() {
+    const daemon = await TestDockerd.start({ config: { ...quickStop, "log-level": "info" } });
+    try {
+      await (await daemon.api("GET", "/v1.41/version")).body?.cancel();
+      assert(!daemon.log.includes("Calling GET /v1.41/version"), "no debug lines at info level");
+      await Deno.writeTextFile(
+        daemon.paths.configFile,
+        JSON.stringify({ ...quickStop, "log-level": "debug" }),
+      );
+      daemon.reload();
+      await until(
+        "the reload",
+        () => Promise.resolve(daemon.log.includes("Reloaded configuration") ? true : undefined),
+      );
+      await (await daemon.api("GET", "/v1.41/version")).body?.cancel();
+      await until(
+        "a debug line",
+        () => Promise.resolve(daemon.log.includes("Calling GET /v1.41/version") ? true : undefined),
+      );
+      const info = await (await daemon.api("GET", "/v1.41/info")).json();
+      assertEquals(info.Debug, false, "log-level debug is not the debug setting");
+    } finally {
+      await daemon.cleanup();
+    }
+  },
+});
+
+Deno.test({
+  name: "an unreachable registry fails the pull at once with dockerd's dial error",
+  ignore,
+  async fn() {
+    const closedPort = freePort(); // nothing listens there
+    const mirror = `http://127.0.0.1:${closedPort}`;
+    const daemon = await TestDockerd.start({
+      config: { ...quickStop, "registry-mirrors": [mirror] },
+    });
+    try {
+      const refused = `Get "${mirror}/v2/": dial tcp 127.0.0.1:${closedPort}: connect: ` +
+        "connection refused";
+      const pull = await daemon.docker(["pull", `127.0.0.1:${closedPort}/app:v1`]);
+      assertEquals(pull.code, 1);
+      assertStringIncludes(pull.stderr, `Error response from daemon: ${refused}`);
+
+      // `docker run` of an image that is not here: the CLI pulls it, from the mirror
+      // (the test's stand-in for Docker Hub), and reports the failure.
+      const run = await daemon.docker(["run", "--rm", "unknownimage"]);
+      assertEquals(run.code, 125);
+      assertStringIncludes(run.stderr, "Unable to find image 'unknownimage:latest' locally");
+      assertStringIncludes(run.stderr, `Error response from daemon: ${refused}`);
+      const mini = await daemon.miniDocker(["pull", "unknownimage"]);
+      assertEquals(mini.code, 1);
+      assertStringIncludes(mini.stderr, refused);
+
+      const info = await (await daemon.api("GET", "/v1.41/info")).json();
+      assertEquals(info.RegistryConfig.Mirrors, [mirror]);
+      assertEquals((await daemon.api("GET", "/_ping")).status, 200, "the daemon stays up");
+    } finally {
+      await daemon.cleanup();
+    }
+  },
+});
+
+Deno.test({
+  name: "registry-mirrors: Docker Hub images are pulled from the mirror",
+  ignore: ignore || requirements("registry mirror", missingTool("docker-registry")),
+  async fn() {
+    const registry = await TestRegistry.start();
+    const daemon = await TestDockerd.start({
+      config: { ...quickStop, "registry-mirrors": [`http://${registry.host}`] },
+    });
+    try {
+      const id = await daemon.loadBusybox();
+      // The mirror holds library/busybox, as a pull-through cache of Docker Hub would.
+      const onMirror = `${registry.host}/library/busybox:latest`;
+      for (
+        const args of [
+          ["tag", "busybox", onMirror],
+          ["push", onMirror],
+          ["rmi", onMirror, "busybox"],
+        ]
+      ) {
+        const result = await daemon.docker(args);
+        assertEquals(result.code, 0, `${args.join(" ")}: ${result.stderr}`);
+      }
+      assertEquals((await daemon.docker(["images", "-q"])).stdout, "");
+      const pull = await daemon.docker(["pull", "busybox"]);
+      assertEquals(pull.code, 0, pull.stderr);
+      assertStringIncludes(pull.stdout, "Status: Downloaded newer image for busybox:latest");
+      const inspect = await daemon.docker(["inspect", "-f", "{{.Id}} {{.RepoTags}}", "busybox"]);
+      assertEquals(inspect.stdout.trim(), `${id} [busybox:latest]`);
+      const events = await daemon.docker([
+        "events",
+        "--since",
+        "0",
+        "--until",
+        String(Math.floor(Date.now() / 1000) + 1),
+        "--filter",
+        "type=image",
+        "--format",
+        "{{.Action}} {{.Actor.ID}}",
+      ]);
+      assertEquals(events.stdout.trim(), "pull busybox:latest");
+    } finally {
+      await daemon.cleanup();
+      await registry.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "shutdown waits for a container's own stop timeout beyond shutdown-timeout",
+  ignore,
+  async fn() {
+    // shutdown-timeout 1 s, but the container may take 7 s to stop: moby's bound is
+    // max(1, 7 + 5) = 12 s, so the daemon waits for the SIGKILL at 7 s. (The old bound,
+    // shutdown-timeout + 5 = 6 s, left before it and the container running.)
+    const daemon = await TestDockerd.start({ config: { "shutdown-timeout": 1, bridge: "none" } });
+    try {
+      await daemon.loadBusybox();
+      // `sleep` as PID 1 has no SIGTERM handler, so the stop signal does nothing.
+      const run = await daemon.docker([
+        "run",
+        "-d",
+        "--name",
+        "slow",
+        "--stop-timeout",
+        "7",
+        "busybox",
+        "sleep",
+        "300",
+      ]);
+      assertEquals(run.code, 0, run.stderr);
+      const pid = Number(
+        (await daemon.docker(["inspect", "-f", "{{.State.Pid}}", "slow"])).stdout.trim(),
+      );
+      assert(alive(pid));
+      assertEquals((await daemon.kill("SIGTERM"))?.code, 0);
+      assert(!daemon.log.includes("Force shutdown daemon"), daemon.log);
+      assert(!alive(pid), "the daemon exited before the container's stop timeout ran out");
+      await daemon.restart();
+      const state = await daemon.docker([
+        "inspect",
+        "-f",
+        "{{.State.Status}} {{.State.ExitCode}}",
+        "slow",
+      ]);
+      assertEquals(state.stdout.trim(), "exited 137");
+      assertEquals((await daemon.docker(["rm", "slow"])).code, 0);
     } finally {
       await daemon.cleanup();
     }

@@ -1,10 +1,14 @@
 // Tests of the Engine API plumbing on its own (no daemon): routing with and without
 // the /v1.41 prefix, docker-style errors, the 101 UPGRADED hijack with stdcopy frames
 // over a raw socket, flushed stream headers (what `docker run` needs from /wait),
-// NDJSON progress lines byte-compared with real dockerd's from the wire traces, and
-// daemon.json parsing rules.
+// NDJSON progress lines byte-compared with real dockerd's from the wire traces,
+// daemon.json parsing rules, an upgrade request's body arriving after its headers,
+// errors after a hijack closing the connection, and `GET /events` dropping its
+// subscription when the client goes away (raw node:net sockets).
 
 import { join } from "node:path";
+import { createConnection, type Socket } from "node:net";
+import { Buffer } from "node:buffer";
 import {
   assert,
   assertEquals,
@@ -20,6 +24,8 @@ import { humanSize, progressBar, ProgressWriter } from "../../lib/dockerd/server
 import { encodeJson } from "../../lib/dockerd/server/json.ts";
 import { base32, generateShortId } from "../../lib/dockerd/layer/short_id.ts";
 import { ConfigError, loadDockerdConfig, parseConfigText } from "../../lib/dockerd/config.ts";
+import { EventsService } from "../../lib/dockerd/events.ts";
+import { streamEvents } from "../../lib/dockerd/routes/system.ts";
 
 const quiet = { debug() {}, error() {} };
 
@@ -371,4 +377,194 @@ Deno.test("daemon.json: unknown keys, invalid JSON (line and column), conflicts 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+/** A raw client connection (node:net) that records what it receives and when it ends. */
+class RawClient {
+  readonly socket: Socket;
+  received = new Uint8Array(0);
+  readonly ended: Promise<void>;
+  readonly #connected: Promise<void>;
+  #waiters: (() => void)[] = [];
+
+  constructor(path: string) {
+    this.socket = createConnection({ path });
+    this.#connected = new Promise((resolve) => this.socket.once("connect", () => resolve()));
+    this.socket.on("error", () => {});
+    this.socket.on("data", (chunk: Buffer) => {
+      this.received = Buffer.concat([this.received, chunk]);
+      for (const waiter of this.#waiters) waiter();
+    });
+    this.ended = new Promise((resolve) => this.socket.once("close", () => resolve()));
+    this.ended.then(() => this.#waiters.forEach((waiter) => waiter()));
+  }
+
+  get text(): string {
+    return new TextDecoder().decode(this.received);
+  }
+
+  /** The bytes after the response headers. */
+  get body(): Uint8Array {
+    const end = Buffer.from(this.received).indexOf("\r\n\r\n");
+    return end < 0 ? new Uint8Array(0) : this.received.subarray(end + 4);
+  }
+
+  async send(text: string): Promise<void> {
+    await this.#connected;
+    await new Promise<void>((resolve) => this.socket.write(text, () => resolve()));
+  }
+
+  /** Resolves once `condition()` holds; rejects if the connection ends before. */
+  async until(what: string, condition: () => boolean): Promise<void> {
+    let closed = false;
+    this.ended.then(() => closed = true);
+    while (!condition()) {
+      if (closed) throw new Error(`connection closed before ${what}: ${JSON.stringify(this.text)}`);
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+      this.#waiters = [];
+    }
+  }
+}
+
+const pause = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
+
+/** Waits for the server to end `client`'s connection; a bound turns a hang into a failure. */
+async function endsWithin(client: RawClient, milliseconds: number, failure: string) {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      client.ended,
+      new Promise((_, reject) =>
+        timer = setTimeout(() => reject(new Error(failure)), milliseconds)
+      ),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test("an upgrade request's body is separated from stdin whichever packet brings it", async () => {
+  await withServer((router) => {
+    router.post("/exec/{id}/start", async (request) => {
+      const stream = request.hijack(); // before reading the body: the split is the framework's
+      const options = await request.json<{ Tty?: boolean; Detach?: boolean }>({});
+      const input: Uint8Array[] = [];
+      for await (const chunk of stream.input) input.push(chunk);
+      const stdin = new TextDecoder().decode(await new Blob(input as BlobPart[]).arrayBuffer());
+      await stream.write(new TextEncoder().encode(JSON.stringify({ options, stdin })));
+      await stream.close();
+    });
+  }, async (socket) => {
+    const body = '{"Detach":false,"Tty":true}';
+    const head = "POST /v1.41/exec/e1/start HTTP/1.1\r\nHost: api.moby.localhost\r\n" +
+      `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n` +
+      "Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n";
+    // How the bytes are cut into writes: the pauses make them separate packets.
+    const cuts: Record<string, string[]> = {
+      "with the headers": [head + body + "ls\n", "exit\n"],
+      "in a later packet": [head, body + "ls\n", "exit\n"],
+      "split over two packets": [head + body.slice(0, 9), body.slice(9), "ls\nexit\n"],
+      "alone in its packet": [head, body, "ls\n", "exit\n"],
+    };
+    for (const [name, writes] of Object.entries(cuts)) {
+      const client = new RawClient(socket);
+      for (const bytes of writes) {
+        await client.send(bytes);
+        await pause(30);
+      }
+      client.socket.end(); // stdin is over
+      await client.ended;
+      assertMatch(client.text, /^HTTP\/1\.1 101 UPGRADED\r\n/, name);
+      assertEquals(JSON.parse(new TextDecoder().decode(client.body)), {
+        options: { Detach: false, Tty: true },
+        stdin: "ls\nexit\n",
+      }, name);
+    }
+  });
+});
+
+Deno.test("an error after the hijack closes the connection instead of leaving the client waiting", async () => {
+  const handlerDone = Promise.withResolvers<void>();
+  await withServer((router) => {
+    router.post("/containers/{id}/attach", async (request) => {
+      const stream = request.hijack();
+      await stream.writeFrame(StreamType.stdout, new TextEncoder().encode("partial"));
+      setTimeout(() => handlerDone.resolve(), 0);
+      throw new Error("the container's FIFOs vanished");
+    });
+    router.post("/plain/attach", async (request) => {
+      const stream = request.hijack();
+      await stream.write(new TextEncoder().encode("partial"));
+      throw new Error("failed half way");
+    });
+  }, async (socket) => {
+    const upgrade = new RawClient(socket);
+    await upgrade.send(
+      "POST /v1.41/containers/c1/attach?stream=1&stdout=1 HTTP/1.1\r\nHost: x\r\n" +
+        "Content-Length: 0\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n",
+    );
+    // The client never closes its side: only the server can end this (the bound only
+    // turns a hang into a failure).
+    await endsWithin(upgrade, 20_000, "the hijacked connection stayed open");
+    await handlerDone.promise;
+    assertMatch(upgrade.text, /^HTTP\/1\.1 101 UPGRADED\r\n/);
+    assertEquals(
+      [...parseFrames(upgrade.body)].map((frame) => new TextDecoder().decode(frame.payload)),
+      ["partial"],
+    );
+    assert(!upgrade.text.includes("FIFOs vanished"), "no HTTP error after the 101");
+
+    // Without Upgrade (a 200 raw stream on a node:http response) the same holds.
+    const plain = new RawClient(socket);
+    await plain.send("POST /plain/attach HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+    await endsWithin(plain, 20_000, "the raw stream stayed open");
+    assertMatch(plain.text, /^HTTP\/1\.1 200 OK\r\n/);
+    assertStringIncludes(plain.text, "application/vnd.docker.raw-stream");
+    assertStringIncludes(plain.text, "partial");
+  });
+});
+
+Deno.test("GET /events streams events and drops its subscription when the client hangs up", async () => {
+  const events = new EventsService();
+  await withServer((router) => {
+    router.get("/events", (request) => streamEvents(request, events));
+  }, async (socket) => {
+    events.log("container", "die", "0123456789ab", { name: "old", exitCode: "3" });
+    const client = new RawClient(socket);
+    await client.send(
+      "GET /v1.41/events?since=0&filters=" +
+        encodeURIComponent(JSON.stringify({ type: { container: true }, event: { die: true } })) +
+        " HTTP/1.1\r\nHost: x\r\n\r\n",
+    );
+    const lines = () => client.text.split("\r\n").filter((line) => line.startsWith("{"));
+    await client.until("the kept event", () => lines().length === 1);
+    assertMatch(client.text, /^HTTP\/1\.1 200 OK\r\n/);
+    assertEquals(events.listenerCount, 1);
+    events.log("image", "pull", "busybox:latest"); // filtered out
+    events.log("container", "start", "fedcba987654", { name: "web" }); // filtered out
+    const live = events.log("container", "die", "fedcba987654", { name: "web", exitCode: "0" });
+    await client.until("the live event", () => lines().length === 2);
+    assertEquals(lines().map((line) => JSON.parse(line).Actor.Attributes.name), ["old", "web"]);
+    assertEquals(JSON.parse(lines()[1]), JSON.parse(JSON.stringify(live)));
+
+    client.socket.destroy(); // `docker events` interrupted with Ctrl-C
+    for (let attempt = 0; events.listenerCount > 0 && attempt < 200; attempt++) await pause(10);
+    assertEquals(events.listenerCount, 0, "the subscription was dropped");
+
+    // `until` in the past: only the kept events, then the stream ends by itself.
+    const bounded = new RawClient(socket);
+    await bounded.send(
+      `GET /events?since=0&until=${(Date.now() / 1000).toFixed(3)} ` +
+        "HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    await bounded.ended;
+    assertEquals(bounded.text.split("\r\n").filter((line) => line.startsWith("{")).length, 4);
+    assertEquals(events.listenerCount, 0);
+
+    const bad = new RawClient(socket);
+    await bad.send("GET /events?since=yesterday HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    await bad.ended;
+    assertMatch(bad.text, /^HTTP\/1\.1 400 /);
+    assertEquals(events.listenerCount, 0);
+  });
 });

@@ -4,12 +4,18 @@
 // way users do: through the real docker CLI (`DOCKER_HOST=unix://…`), mini-docker, or
 // raw Engine API requests. Cleanup ends everything the test started *by PID* (dockerd,
 // its containerd, and any shim whose command line names this test's directory) and
-// unmounts whatever is still mounted below the test's directory.
+// unmounts whatever is still mounted below the test's directory. Unless a test sets
+// daemon.json's "bridge" itself, its daemon gets a default bridge of its own (a unique
+// name and a /24 no route overlaps) instead of the stock `mini0`, so daemons running
+// side by side never share one, and cleanup deletes it: the host is left as it was.
 
 import { join } from "node:path";
 import { unmount, UnmountFlags } from "../../lib/linux/mount.ts";
 import { readMountInfo } from "../../lib/linux/mountinfo.ts";
 import { writeBaseImageArchive } from "../../lib/base_image/build.ts";
+import { deleteLinkByName, NetlinkSocket } from "../../lib/network/netlink/mod.ts";
+import { formatIPv4 } from "../../lib/network/ipv4.ts";
+import { pickTestSubnet, testTag } from "../network/support.ts";
 
 const repoRoot = new URL("../../", import.meta.url).pathname;
 
@@ -27,7 +33,10 @@ export interface TestDockerdPaths {
 
 /** Options of TestDockerd.start(). */
 export interface TestDockerdOptions {
-  /** daemon.json contents (an object is JSON-encoded; a string is written as is). Default `{}`. */
+  /**
+   * daemon.json contents (an object is JSON-encoded; a string is written as is). Default `{}`.
+   * An object without "bridge" gets this test's own default bridge added.
+   */
   config?: Record<string, unknown> | string;
   /** Extra command-line flags. */
   args?: string[];
@@ -88,6 +97,8 @@ export class TestDockerd {
   #process?: Deno.ChildProcess;
   #log = "";
   #http?: Deno.HttpClient;
+  /** The default bridge created for this test (deleted by cleanup). */
+  #ownBridge?: string;
 
   private constructor(readonly paths: TestDockerdPaths, private options: TestDockerdOptions) {}
 
@@ -136,8 +147,18 @@ export class TestDockerd {
   }
 
   async #writeConfig(config: TestDockerdOptions["config"]): Promise<void> {
-    const text = typeof config === "string" ? config : JSON.stringify(config ?? {});
-    await Deno.writeTextFile(this.paths.configFile, text);
+    if (typeof config === "string") {
+      await Deno.writeTextFile(this.paths.configFile, config);
+      return;
+    }
+    const settings = { ...(config ?? {}) };
+    if (!("bridge" in settings)) {
+      const subnet = pickTestSubnet();
+      this.#ownBridge = `${testTag()}b`;
+      settings.bridge = this.#ownBridge;
+      settings.bip = `${formatIPv4(subnet.network + 1)}/${subnet.prefixLength}`;
+    }
+    await Deno.writeTextFile(this.paths.configFile, JSON.stringify(settings));
   }
 
   #commandLine(extraArgs: string[] = []): string[] {
@@ -343,6 +364,14 @@ export class TestDockerd {
     for (const pid of processesMentioning(this.paths.base)) await killAndWait(pid, this.paths.base);
     unmountBelow(this.paths.base);
     await Deno.remove(this.paths.base, { recursive: true }).catch(() => {});
+    if (this.#ownBridge) {
+      const socket = NetlinkSocket.open();
+      try {
+        deleteLinkByName(socket, this.#ownBridge);
+      } finally {
+        socket.close();
+      }
+    }
   }
 }
 

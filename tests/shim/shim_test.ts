@@ -61,8 +61,14 @@ Deno.test({
   try {
     const pid = await fixture.create();
     assert(pid > 0);
-    // The init is the shim's child: the runtime that created it has exited.
+    // The init is the shim's child: with this repository's mini-runc the shim ran the
+    // runtime in-process (no mini-runc process at all); with another runtime, the
+    // runtime that created it has exited and the shim (subreaper) inherited it.
     assertEquals(Number(procStat(pid)[1]), fixture.shim.pid);
+    assertMatch(
+      Deno.readTextFileSync(fixture.paths.shimLog),
+      /container created.*runtime=in-process initSpawnedEarly=true/,
+    );
     assertEquals((await fixture.client.state()).status, "created");
     assert(isMountPoint(fixture.paths.rootfs), "the shim mounts the rootfs into the bundle");
     await fixture.client.start();
@@ -214,12 +220,52 @@ Deno.test({
   });
   try {
     await fixture.create();
+    // Not mini-runc: the shim runs the binary through its command line.
+    assertMatch(Deno.readTextFileSync(fixture.paths.shimLog), /container created.*runtime=runc/);
     const exited = fixture.client.wait();
     await fixture.client.start();
     assertEquals((await exited).exitStatus, 4);
     const log = await readOutputLog(fixture.paths.containerLog);
     assertEquals(log.map((entry) => entry.log), ["via runc\n"]);
     assertEquals((await fixture.client.delete()).exitStatus, 4);
+  } finally {
+    assertEquals(await fixture.cleanup(), []);
+  }
+});
+
+Deno.test({
+  name: "shim: 40 exec processes at once are all reaped with their status",
+  ignore,
+}, async () => {
+  // More processes than Deno's ~32 blocking threads: the shim must not wait on a thread
+  // per process (lib/shim/reaper.ts), or the later ones are never reaped.
+  const fixture = await ShimFixture.start(["sleep", "3600"]);
+  try {
+    await fixture.create();
+    await fixture.client.start();
+    const execIds = Array.from({ length: 40 }, (_, index) => `sleeper${index}`);
+    for (const execId of execIds) {
+      await fixture.client.exec({
+        execId,
+        process: { args: ["sleep", "3600"], cwd: "/", user: { uid: 0, gid: 0 } },
+        stdio: {},
+      });
+      await fixture.client.start(execId);
+    }
+    assertEquals((await fixture.client.pids()).length, 41);
+    const exits = execIds.map((execId) => fixture.client.wait(execId));
+    for (const [index, execId] of execIds.entries()) {
+      // Half by SIGTERM, half by SIGKILL: each keeps its own status.
+      await fixture.client.kill(index % 2 === 0 ? 15 : 9, { execId });
+    }
+    const statuses = (await Promise.all(exits)).map((exit) => exit.exitStatus);
+    assertEquals(statuses, execIds.map((_, index) => index % 2 === 0 ? 143 : 137));
+    for (const execId of execIds) {
+      assertEquals((await fixture.client.state(execId)).status, "stopped");
+      await fixture.client.delete(execId);
+    }
+    await fixture.client.kill(9);
+    assertEquals((await fixture.client.wait()).exitStatus, 137);
   } finally {
     assertEquals(await fixture.cleanup(), []);
   }

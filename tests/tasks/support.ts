@@ -285,3 +285,24 @@ export async function killCgroupProcesses(namespace: string): Promise<void> {
     }
   }
 }
+
+/**
+ * Awaits `work`, or fails after `deadlineMs` with `what()` (say how far it got). Not a
+ * timing assertion: the deadline is far beyond any normal run and only turns a hang
+ * (a daemon that stopped answering) into a failure with a message.
+ */
+export async function withinDeadline<T>(
+  what: () => string,
+  work: Promise<T>,
+  deadlineMs = 600_000,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`gave up waiting: ${what()}`)), deadlineMs);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -10,6 +10,7 @@ import type { Router } from "../../api/server.ts";
 import type { Exchange } from "../../events/exchange.ts";
 import type { Envelope } from "../../events/types.ts";
 import { EVENTS_SERVICE } from "../../api/services.ts";
+import { currentTrace } from "../../trace/active.ts";
 
 /** Registers Publish, Forward and Subscribe. `stopping` ends every subscription. */
 export function registerEventsService(
@@ -31,6 +32,7 @@ export function registerEventsService(
     if (typeof envelope !== "object" || envelope === null) {
       throw invalidArgument("envelope is required");
     }
+    currentTrace()?.step(`event ${envelope.topic} forwarded to subscribers`); // --trace
     exchange.forward(envelope);
     return {};
   });

@@ -13,6 +13,8 @@ import type { LeaseStore } from "../../leases/store.ts";
 import type { SnapshotStore } from "../../snapshots/namespaced.ts";
 import { leaseFromRequest } from "./leases.ts";
 import { SNAPSHOTS_SERVICE } from "../../api/services.ts";
+import { currentTrace } from "../../trace/active.ts";
+import { describeMountsForTrace } from "../../trace/describe.ts";
 
 interface SnapshotRequest {
   snapshotter?: string;
@@ -77,6 +79,7 @@ export function registerSnapshotsService(
       request.labels,
     );
     lease(context, namespace, key);
+    currentTrace()?.step("snapshot prepared", describeMountsForTrace(mounts)); // --trace
     return { mounts };
   });
   add("View", async (context) => {

@@ -17,6 +17,7 @@ export const containersCommand = commandGroup(
   [
     {
       name: "create",
+      passesCommandLine: true,
       aliases: [],
       summary: "create a container: create [--env K=V] [--cwd DIR] IMAGE ID [CMD...]",
       async run(args, { client }) {

@@ -9,36 +9,7 @@ import type { ContentInfo } from "../../content/types.ts";
 import { commandGroup } from "../group.ts";
 import { formatTable, parseLabelArguments } from "../table.ts";
 import { UsageError } from "../types.ts";
-
-/** Sizes as ctr's content commands print them: decimal units, 4 significant digits ("2.5kB"). */
-export function humanSize(size: number): string {
-  const units = ["B", "kB", "MB", "GB", "TB", "PB"];
-  let value = size;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${Number(value.toPrecision(4))}${units[unit]}`;
-}
-
-/** Ages as ctr prints them ("Less than a second", "3 minutes", "About an hour", "2 days"). */
-export function humanDuration(milliseconds: number): string {
-  const seconds = Math.floor(milliseconds / 1000);
-  if (seconds < 1) return "Less than a second";
-  if (seconds === 1) return "1 second";
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes === 1) return "About a minute";
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.floor(milliseconds / 3_600_000 + 0.5);
-  if (hours === 1) return "About an hour";
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
-  return `${Math.floor(milliseconds / 3_600_000 / 24 / 365)} years`;
-}
+import { humanDuration, humanSize } from "../../units/mod.ts";
 
 /** Labels as `ctr content ls` prints them: sorted `k=v` joined by commas, or "-". */
 function sortedLabels(labels: Record<string, string>): string {

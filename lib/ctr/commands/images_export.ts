@@ -23,6 +23,7 @@ Options:
 
 export const exportSubcommand: CtrSubcommand = {
   name: "export",
+  usage,
   aliases: [],
   summary: "export images to an OCI tar archive",
   async run(args, { client }) {

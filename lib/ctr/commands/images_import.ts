@@ -47,6 +47,7 @@ async function openInput(path: string): Promise<ReadableStream<Uint8Array>> {
 
 export const importSubcommand: CtrSubcommand = {
   name: "import",
+  usage,
   aliases: [],
   summary: "import images from an OCI or docker save archive",
   async run(args, { client }) {

@@ -41,6 +41,7 @@ const LEASE_LIFETIME_MS = 24 * 60 * 60 * 1000;
 
 export const pullSubcommand: CtrSubcommand = {
   name: "pull",
+  usage,
   aliases: [],
   summary: "pull an image from a remote registry",
   async run(args, { client }) {

@@ -29,6 +29,7 @@ Options:
 
 export const pushSubcommand: CtrSubcommand = {
   name: "push",
+  usage,
   aliases: [],
   summary: "push an image to a remote registry",
   async run(args, { client }) {

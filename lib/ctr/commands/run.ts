@@ -328,12 +328,15 @@ export const runCommand: CtrCommand = {
   name: "run",
   aliases: [],
   summary: "run a container: run [--rm] [-d] [--env K=V] IMAGE ID [CMD...]",
+  usage: runUsage,
+  passesCommandLine: true,
   async run(args, { client }) {
-    if (args[0] === "--help" || args[0] === "-h") {
+    // main.ts answers a leading --help; this catches one after a flag's value too.
+    const flags = parseLeadingFlags(args, [...runFlags, { name: "help", short: "h" }]);
+    if (flags.booleans.has("help")) {
       console.log(runUsage);
       return 0;
     }
-    const flags = parseLeadingFlags(args, runFlags);
     const container = await createContainerFromFlags(client, flags);
     const remove = flags.booleans.has("rm");
     const cni: TaskNetworkOptions | undefined = flags.booleans.has("cni")

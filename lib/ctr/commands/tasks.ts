@@ -164,6 +164,7 @@ export const tasksCommand = commandGroup(
     },
     {
       name: "exec",
+      passesCommandLine: true,
       aliases: [],
       summary: "run a process in a task: exec [-d] [-t] --exec-id ID [--env K=V] CONTAINER CMD...",
       async run(args, { client }) {

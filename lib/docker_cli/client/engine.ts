@@ -11,6 +11,8 @@
 import http from "node:http";
 import net, { type Socket } from "node:net";
 import { Buffer } from "node:buffer";
+import { currentTrace } from "../../trace/active.ts";
+import { addTraceHeader } from "../../trace/hooks.ts";
 
 /** The newest API version mini-docker speaks; lower daemons are followed down. */
 export const MAX_API_VERSION = "1.41";
@@ -239,9 +241,12 @@ export class EngineClient {
     else if (options.body === undefined && method === "POST") headers["Content-Length"] = "0";
     const fullPath = path + buildQuery(options.query);
     this.debugLog?.(`> ${method} ${fullPath}`);
+    addTraceHeader(headers); // --trace (lib/trace): the daemon joins the trace
+    const endTrace = currentTrace()?.begin(`${method} ${fullPath}`);
     return new Promise((resolve, reject) => {
       const request = http.request(this.#requestOptions(method, fullPath, headers), (response) => {
         this.debugLog?.(`< ${response.statusCode} ${method} ${fullPath}`);
+        endTrace?.(`${response.statusCode} ${response.statusMessage ?? ""}`.trim());
         resolve({ status: response.statusCode ?? 0, headers: response.headers, body: response });
       });
       request.on("error", (error) => reject(this.#connectionError(error)));
@@ -324,10 +329,12 @@ export class EngineClient {
       Upgrade: "tcp",
       ...options.headers,
     };
+    addTraceHeader(headers); // --trace (lib/trace): attach and exec start are traced too
     const head = `POST ${route} HTTP/1.1\r\n` +
       Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join("") + "\r\n";
     const request = Buffer.concat([Buffer.from(head, "latin1"), payload]);
     this.debugLog?.(`> POST ${route} (upgrade)`);
+    currentTrace()?.step(`POST ${route}`, "upgrade: the connection becomes the container's stdio");
     const socket = this.endpoint.kind === "unix"
       ? net.createConnection({ path: this.endpoint.path })
       : net.createConnection({ host: this.endpoint.host, port: this.endpoint.port });

@@ -17,6 +17,7 @@ import type { DockerContainerConfig } from "../image/types.ts";
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from "../../oci_spec/defaults.ts";
 import { Container, parseBind } from "./container.ts";
 import { stripSlash, VALID_NAME_PATTERN } from "./names.ts";
+import { saveEndpointRequest } from "./networking.ts";
 import { validateRestartPolicy } from "./restart_manager.ts";
 import type { ContainerService } from "./service.ts";
 import { nowTimestamp } from "./time.ts";
@@ -271,6 +272,7 @@ export async function createContainer(
       root,
     );
     await container.checkpoint();
+    await saveEndpointRequest(container, body.NetworkingConfig);
     service.store.add(container);
     service.log.debug("container created", { container: id, name });
     return { Id: id, Warnings: [] };

@@ -12,8 +12,10 @@
 
 import { conflictError, EngineError } from "../server/errors.ts";
 import type { Container } from "./container.ts";
+import { logContainerEvent } from "./events.ts";
 import { type ContainerService, describe } from "./service.ts";
 import { killAndWait } from "./stop.ts";
+import { tearDownNetworking } from "./networking.ts";
 import { parseUnixTimestamp, timestampNanos } from "./time.ts";
 
 /** Options of `DELETE /containers/{id}`. */
@@ -55,6 +57,7 @@ export async function removeContainer(
     // Wait for the exit handling to finish (it holds the lock while it cleans up).
     await container.lock.run(async () => {});
     await service.deleteFromContainerd(container.id);
+    await tearDownNetworking(service, container); // normally gone with the run already
     try {
       if (service.daemon.layers.getContainerLayer(container.id)) {
         await service.daemon.layers.removeContainerLayer(container.id);
@@ -80,6 +83,7 @@ export async function removeContainer(
   for (const session of container.waitingSessions) await session.end();
   container.waitingSessions.clear();
   state.setRemoved();
+  logContainerEvent(service, container, "destroy");
   service.log.debug("container removed", { container: container.id });
 }
 

@@ -167,7 +167,7 @@ export async function containerSummary(
     ImageID: container.imageId,
     Command: commandColumn(container),
     Created: Math.floor(timestampMillis(container.created) / 1000),
-    Ports: listPortsOf(container),
+    Ports: listPortsOf(container, service.daemon.networks),
     Labels: container.config.Labels ?? {},
     State: container.state.status(),
     Status: container.state.humanStatus(),

@@ -18,10 +18,13 @@ import { EVENTS_SERVICE } from "../../api/services.ts";
 import { raceTimeout } from "../../shim/timeouts.ts";
 import type { Container } from "./container.ts";
 import { removeContainer } from "./delete.ts";
+import { logContainerEvent } from "./events.ts";
+import { tearDownNetworking } from "./networking.ts";
 import { RestartCanceledError } from "./restart_manager.ts";
 import { type ContainerService, describe, isMissing } from "./service.ts";
 import { startContainerAutomatically } from "./start.ts";
 import { nowTimestamp, timestampMillis } from "./time.ts";
+import { withTraceFor } from "../../trace/hooks.ts";
 import type { ExitStatus } from "./types.ts";
 
 /** How long the last output may take to reach attached clients after an exit. */
@@ -100,7 +103,12 @@ export class ExitMonitor {
     if (processId === containerId) {
       this.service.background(
         "handling a container exit",
-        () => handleContainerExit(this.service, container, exit),
+        () =>
+          withTraceFor( // --trace: the exit belongs to the trace that started the container
+            containerId,
+            () => `event /tasks/exit from mini-containerd: exit status ${exit.exitCode}`,
+            () => handleContainerExit(this.service, container, exit),
+          ),
       );
     } else {
       this.service.background(
@@ -166,7 +174,8 @@ export async function reconcileContainer(
 
 /**
  * Releases what a finished run held: the containerd task and container, the FIFOs, the
- * layer mount (the MergedDir disappears while a container is stopped, as in Docker).
+ * network sandbox, the layer mount (the MergedDir disappears while a container is
+ * stopped, as in Docker).
  */
 export async function cleanupAfterRun(
   service: ContainerService,
@@ -187,6 +196,8 @@ export async function cleanupAfterRun(
     await instance.stdio?.remove();
   }
   await Deno.remove(service.fifoDirectory(container.id), { recursive: true }).catch(() => {});
+  // Its proxies, veths, address and namespace go with the run (Docker's releaseNetwork).
+  await tearDownNetworking(service, container);
   try {
     await service.daemon.layers.unmountContainerLayer(container.id);
   } catch (error) {
@@ -272,6 +283,7 @@ export async function handleContainerExit(
         error: describe(error),
       })
     );
+    logContainerEvent(service, container, "die", { exitCode: String(exit.exitCode) });
     service.log.debug("container exited", {
       container: container.id,
       exitCode: exit.exitCode,
@@ -298,6 +310,7 @@ async function restartAfterDelay(
   try {
     await wait;
     await startContainerAutomatically(service, container);
+    logContainerEvent(service, container, "start");
     return;
   } catch (error) {
     if (!(error instanceof RestartCanceledError)) {

@@ -1,17 +1,22 @@
 // What this teaches: the network side of a container as dockerd prepares it before the
-// runtime runs. Every container gets its own /etc/hostname, /etc/hosts and
-// /etc/resolv.conf, written into its directory and bind-mounted over the image's:
-// that is how `--hostname`, `--add-host` and `--dns` work without touching the image,
-// and why editing /etc/hosts inside a container changes a file in
-// /var/lib/docker/containers/<id>/. The network mode decides the rest: `host` shares
-// the host's network namespace (and copies the host's hosts file), `none` gives a new
-// namespace with only loopback, `container:<name>` joins another container's. The
-// default mode is the `bridge` network; until the bridge driver is wired into
-// mini-dockerd, a default container gets what `none` gives: its own namespace with
-// loopback only.
-// Mirrors moby's daemon/container_operations_unix.go (setupContainerMountsRoot,
-// initializeNetworking for host mode), daemon/network.go (network settings in inspect)
-// and libnetwork's sandbox_dns_unix.go (setupResolutionFiles).
+// runtime runs, and tears it down after. At every start dockerd asks the network
+// controller (lib/network) for a *sandbox*: a network namespace held by a bind mount at
+// `<exec-root>/netns/<id>`, one veth pair per network with an address from the
+// persistent IPAM and a default route via the bridge's gateway, `lo` up, and the
+// container's /etc/hosts, /etc/hostname and /etc/resolv.conf. The OCI spec then names
+// that namespace file instead of asking for a new namespace, and bind-mounts the three
+// files (the container directory's `hosts`, `hostname`, `resolv.conf` are links to
+// them, which is what `docker inspect` shows as HostsPath...). Published ports (`-p`,
+// `-P`) become one proxy process each. When the container stops, all of it goes: the
+// proxies, the veths, the addresses, the namespace. The mode decides the shape: `host`
+// shares the host's namespace (no sandbox namespace, the host's hosts file), `none`
+// gets a namespace with only `lo`, a bridge network (the default `bridge` or a
+// user-defined one) gets an endpoint, and `container:<name>` joins another container's
+// namespace (no sandbox of its own; its files are written here as before).
+// Mirrors moby's daemon/container_operations.go (initializeNetworking, allocateNetwork,
+// releaseNetwork, connectToNetwork), daemon/container_operations_unix.go,
+// daemon/network.go (buildEndpointInfo: NetworkSettings in inspect) and
+// libnetwork's sandbox_dns_unix.go (setupResolutionFiles).
 
 import {
   buildHostnameFile,
@@ -19,38 +24,347 @@ import {
   buildResolvConf,
   parseExtraHosts,
 } from "../../network/etchosts/mod.ts";
-import type { NetworkStore } from "../network/network_store.ts";
-import { badParameter } from "../server/errors.ts";
+import type { NetworkAttachmentRequest, PortRequest, SandboxRecord } from "../../network/types.ts";
+import type { Spec } from "../../oci_spec/types.ts";
+import { type DaemonNetworks, engineErrorFrom } from "../network/daemon_networks.ts";
+import { badParameter, EngineError } from "../server/errors.ts";
 import type { Container } from "./container.ts";
-import type { EndpointSettings } from "./types.ts";
+import type { ContainerService } from "./service.ts";
 
-/** Network modes a container may be created with. */
-export function validateNetworkMode(mode: string, networks: NetworkStore): void {
-  if (["default", "bridge", "host", "none"].includes(mode) || mode.startsWith("container:")) {
-    if (mode === "bridge") networks.get("bridge"); // 404 "network bridge not found" with "bridge": "none"
-    return;
-  }
-  // A user-defined network by name or ID.
-  networks.get(mode);
+/** One entry of NetworkSettings.Networks (moby's network.EndpointSettings). */
+export interface NetworkEndpointView {
+  IPAMConfig: null;
+  Links: null;
+  Aliases: string[] | null;
+  NetworkID: string;
+  EndpointID: string;
+  Gateway: string;
+  IPAddress: string;
+  IPPrefixLen: number;
+  IPv6Gateway: string;
+  GlobalIPv6Address: string;
+  GlobalIPv6PrefixLen: number;
+  MacAddress: string;
+  DriverOpts: null;
 }
 
-/** True when the container gets a network namespace of its own (not host, not another container's). */
+/** One published port as NetworkSettings.Ports shows it. */
+export interface PortBindingView {
+  HostIp: string;
+  HostPort: string;
+}
+
+/** One row of the `Ports` list of `GET /containers/json`. */
+export interface PortSummaryView {
+  IP?: string;
+  PrivatePort: number;
+  PublicPort?: number;
+  Type: string;
+}
+
+/** Network modes a container may be created with; 404 for an unknown network. */
+export function validateNetworkMode(mode: string, networks: DaemonNetworks): void {
+  if (["default", "host", "none"].includes(mode) || mode.startsWith("container:")) return;
+  // "bridge" (404 with "bridge": "none") or a user-defined network by name or ID.
+  networks.record(mode);
+}
+
+/** True when the container gets a network namespace of its own (not host, not another's). */
 export function hasOwnNetworkNamespace(container: Container): boolean {
   const mode = container.hostConfig.NetworkMode;
   return mode !== "host" && !mode.startsWith("container:");
 }
 
 /** The network a container's mode puts it on ("default" is the bridge when there is one). */
-export function networkNameOf(mode: string, networks: NetworkStore): string | undefined {
+export function networkNameOf(mode: string, networks: DaemonNetworks): string | undefined {
   if (mode.startsWith("container:")) return undefined;
-  if (mode === "default") {
-    return networks.list().some((network) => network.Name === "bridge") ? "bridge" : "none";
-  }
+  if (mode === "default") return networks.defaultNetworkName();
   return mode;
 }
 
-/** One empty endpoint in NetworkSettings.Networks for network `id`. */
-function endpoint(networkId: string): EndpointSettings {
+/** `-p` and `-P` as port requests: PortBindings, plus every other EXPOSEd port with -P. */
+export function portRequestsOf(container: Container): PortRequest[] {
+  const requests: PortRequest[] = [];
+  const bindings = { ...(container.hostConfig.PortBindings ?? {}) };
+  if (container.hostConfig.PublishAllPorts) {
+    for (const port of Object.keys(container.config.ExposedPorts ?? {})) {
+      if (!bindings[port] || bindings[port]!.length === 0) {
+        bindings[port] = [{ HostIp: "", HostPort: "" }];
+      }
+    }
+  }
+  for (const [key, hosts] of Object.entries(bindings)) {
+    const [portText, protocol = "tcp"] = key.split("/");
+    const containerPort = Number(portText);
+    if (!Number.isInteger(containerPort) || containerPort < 1 || containerPort > 65535) {
+      throw badParameter(`invalid container port "${key}": use PORT[/tcp|/udp]`);
+    }
+    if (protocol !== "tcp" && protocol !== "udp") {
+      throw badParameter(`protocol ${protocol} of port ${key} is not supported (tcp or udp)`);
+    }
+    for (const host of hosts ?? []) {
+      const hostPortText = host?.HostPort ?? "";
+      const hostPort = hostPortText === "" ? 0 : Number(hostPortText);
+      if (!Number.isInteger(hostPort) || hostPort < 0 || hostPort > 65535) {
+        throw badParameter(
+          `invalid host port "${hostPortText}" for ${key}: port ranges are not supported ` +
+            "by mini-dockerd, give one port or none",
+        );
+      }
+      requests.push({ containerPort, protocol, hostIp: host?.HostIp ?? "", hostPort });
+    }
+  }
+  return requests;
+}
+
+/** What `docker run --network NET --network-alias A --ip IP` asks of its first network. */
+export interface EndpointRequest {
+  aliases?: string[];
+  ipAddress?: string;
+}
+
+/**
+ * The networks a container is attached to beyond what its NetworkMode says: the create
+ * request's endpoint settings for its own network, and the networks `docker network
+ * connect` added (by network ID), so that they come back at every start.
+ */
+interface StoredAttachments {
+  primary: EndpointRequest;
+  extra: NetworkAttachmentRequest[];
+}
+
+/** `containers/<id>/network-attachments.json` (moby keeps this in config.v2.json). */
+function attachmentsPath(container: Container): string {
+  return `${container.root}/network-attachments.json`;
+}
+
+async function loadAttachments(container: Container): Promise<StoredAttachments> {
+  try {
+    const stored = JSON.parse(await Deno.readTextFile(attachmentsPath(container)));
+    return { primary: stored.primary ?? {}, extra: stored.extra ?? [] };
+  } catch {
+    return { primary: {}, extra: [] };
+  }
+}
+
+async function saveAttachments(container: Container, stored: StoredAttachments): Promise<void> {
+  const path = attachmentsPath(container);
+  const temporary = `${path}.tmp`;
+  await Deno.writeTextFile(temporary, JSON.stringify(stored));
+  await Deno.rename(temporary, path);
+}
+
+/**
+ * Keeps the endpoint settings of `POST /containers/create` (NetworkingConfig: aliases
+ * and a fixed address for the container's network) for every start.
+ */
+export async function saveEndpointRequest(
+  container: Container,
+  networkingConfig: { EndpointsConfig?: Record<string, unknown> | null } | null | undefined,
+): Promise<void> {
+  const configs = networkingConfig?.EndpointsConfig ?? {};
+  const mode = container.hostConfig.NetworkMode;
+  const entry = (configs[mode] ?? Object.values(configs)[0]) as {
+    Aliases?: string[] | null;
+    IPAMConfig?: { IPv4Address?: string } | null;
+  } | undefined;
+  const request: EndpointRequest = {};
+  if (entry?.Aliases && entry.Aliases.length > 0) request.aliases = [...entry.Aliases];
+  if (entry?.IPAMConfig?.IPv4Address) request.ipAddress = entry.IPAMConfig.IPv4Address;
+  if (Object.keys(request).length === 0) return;
+  await saveAttachments(container, { primary: request, extra: [] });
+}
+
+/**
+ * `docker network connect NETWORK CONTAINER`: a running container gets the endpoint at
+ * once; either way the network is remembered for the container's next starts.
+ */
+export async function connectContainer(
+  service: ContainerService,
+  container: Container,
+  networkReference: string,
+  request: EndpointRequest,
+): Promise<void> {
+  const networks = service.daemon.networks;
+  const network = networks.record(networkReference);
+  const mode = container.hostConfig.NetworkMode;
+  const primary = networkNameOf(mode, networks);
+  if (primary === undefined || primary === "host" || primary === "none") {
+    throw forbidden(
+      `container sharing the ${
+        primary ?? "network namespace of another container"
+      } cannot be connected to any other network`,
+    );
+  }
+  if (network.driver !== "bridge") {
+    throw forbidden(`container cannot be connected to the ${network.name} network`);
+  }
+  const stored = await loadAttachments(container);
+  const primaryRecord = networks.controller.findNetwork(primary);
+  if (
+    primaryRecord?.id === network.id ||
+    stored.extra.some((attachment) => attachment.network === network.id)
+  ) {
+    throw forbidden(
+      `endpoint with name ${container.shortName} already exists in network ${network.name}`,
+    );
+  }
+  const attachment: NetworkAttachmentRequest = { network: network.id, ...request };
+  if (networks.controller.sandbox(container.id)) {
+    try {
+      await networks.controller.connect(container.id, attachment);
+    } catch (error) {
+      throw engineErrorFrom(error);
+    }
+  }
+  stored.extra.push(attachment);
+  await saveAttachments(container, stored);
+}
+
+/**
+ * `docker network disconnect NETWORK CONTAINER`: removes the endpoint of a running
+ * container and forgets a connected network for the next starts.
+ */
+export async function disconnectContainer(
+  service: ContainerService,
+  container: Container,
+  networkReference: string,
+): Promise<void> {
+  const networks = service.daemon.networks;
+  const network = networks.record(networkReference);
+  const stored = await loadAttachments(container);
+  const remembered = stored.extra.some((attachment) => attachment.network === network.id);
+  const attached = networks.controller.sandbox(container.id)?.endpoints
+    .some((endpoint) => endpoint.networkId === network.id) ?? false;
+  if (!remembered && !attached) {
+    throw forbidden(`container ${container.id} is not connected to network ${network.name}`);
+  }
+  if (attached) {
+    try {
+      await networks.controller.disconnect(container.id, network.id);
+    } catch (error) {
+      throw engineErrorFrom(error);
+    }
+  }
+  if (remembered) {
+    stored.extra = stored.extra.filter((attachment) => attachment.network !== network.id);
+    await saveAttachments(container, stored);
+  }
+}
+
+function forbidden(message: string): EngineError {
+  return new EngineError(403, message);
+}
+
+/** Replaces `path` with a symbolic link to `target`. */
+async function linkFile(path: string, target: string): Promise<void> {
+  await Deno.remove(path).catch(() => {});
+  await Deno.symlink(target, path);
+}
+
+/**
+ * Sets up the container's network before its task is created and returns its sandbox
+ * (undefined for `container:<name>` modes, which get their files written here).
+ */
+export async function setUpNetworking(
+  service: ContainerService,
+  container: Container,
+): Promise<SandboxRecord | undefined> {
+  const networks = service.daemon.networks;
+  const { config, hostConfig } = container;
+  const mode = hostConfig.NetworkMode;
+  let extraHosts: string[];
+  try {
+    parseExtraHosts(hostConfig.ExtraHosts ?? []);
+    extraHosts = hostConfig.ExtraHosts ?? [];
+  } catch (error) {
+    throw badParameter(error instanceof Error ? error.message : String(error));
+  }
+  const networkName = networkNameOf(mode, networks);
+  if (networkName === undefined) {
+    await writeResolutionFiles(container);
+    return undefined;
+  }
+  const ports = portRequestsOf(container);
+  const attachments = await loadAttachments(container);
+  const onBridge = networkName !== "host" && networkName !== "none";
+  let sandbox: SandboxRecord;
+  try {
+    sandbox = await networks.controller.createSandbox({
+      containerId: container.id,
+      containerName: container.shortName,
+      hostname: config.Hostname,
+      domainname: config.Domainname || undefined,
+      networks: [
+        { network: networkName, ...attachments.primary },
+        ...(onBridge ? attachments.extra : []),
+      ],
+      ports: onBridge ? ports : [],
+      extraHosts,
+      dns: hostConfig.Dns ?? [],
+      dnsSearch: hostConfig.DnsSearch ?? [],
+      dnsOptions: hostConfig.DnsOptions ?? [],
+    });
+  } catch (error) {
+    throw engineErrorFrom(error);
+  }
+  try {
+    await linkFile(container.hostsPath, sandbox.hostsPath);
+    await linkFile(container.hostnamePath, sandbox.hostnamePath);
+    await linkFile(container.resolvConfPath, sandbox.resolvConfPath);
+  } catch (error) {
+    await tearDownNetworking(service, container);
+    throw error;
+  }
+  return sandbox;
+}
+
+/**
+ * Points the spec at the sandbox: its namespace file as the network namespace (host
+ * mode has none: the spec builder already left the namespace out) and its generated
+ * files as the /etc bind mounts.
+ */
+export function applySandboxToSpec(spec: Spec, sandbox: SandboxRecord | undefined): void {
+  if (!sandbox) return;
+  if (sandbox.namespacePath) {
+    spec.linux!.namespaces = (spec.linux!.namespaces ?? []).map((namespace) =>
+      namespace.type === "network" ? { type: "network", path: sandbox.namespacePath } : namespace
+    );
+  }
+  const sources: Record<string, string> = {
+    "/etc/hosts": sandbox.hostsPath,
+    "/etc/hostname": sandbox.hostnamePath,
+    "/etc/resolv.conf": sandbox.resolvConfPath,
+  };
+  spec.mounts = (spec.mounts ?? []).map((mount) =>
+    mount.type === "bind" && mount.destination in sources
+      ? { ...mount, source: sources[mount.destination] }
+      : mount
+  );
+}
+
+/** Releases the container's network (proxies, veths, addresses, namespace). Idempotent. */
+export async function tearDownNetworking(
+  service: ContainerService,
+  container: Container,
+): Promise<void> {
+  try {
+    await service.daemon.networks.controller.removeSandbox(container.id);
+  } catch (error) {
+    service.log.warn("cannot release the container's network", {
+      container: container.id,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+}
+
+/** The container's live sandbox, if it runs with one. */
+function sandboxOf(container: Container, networks: DaemonNetworks): SandboxRecord | undefined {
+  return networks.controller.sandbox(container.id);
+}
+
+/** An endpoint view with nothing attached (a stopped container, host, none). */
+function emptyEndpoint(networkId: string): NetworkEndpointView {
   return {
     IPAMConfig: null,
     Links: null,
@@ -71,60 +385,103 @@ function endpoint(networkId: string): EndpointSettings {
 /** NetworkSettings.Networks of a container (`docker ps` JSON and `docker inspect`). */
 export function networksOf(
   container: Container,
-  networks: NetworkStore,
-): Record<string, EndpointSettings> {
+  networks: DaemonNetworks,
+): Record<string, NetworkEndpointView> {
+  const sandbox = sandboxOf(container, networks);
+  if (sandbox && sandbox.endpoints.length > 0) {
+    const views: Record<string, NetworkEndpointView> = {};
+    for (const endpoint of sandbox.endpoints) {
+      views[endpoint.networkName] = {
+        ...emptyEndpoint(endpoint.networkId),
+        Aliases: endpoint.aliases.length > 0 ? [...endpoint.aliases] : null,
+        EndpointID: endpoint.id,
+        Gateway: endpoint.gateway,
+        IPAddress: endpoint.ipAddress,
+        IPPrefixLen: endpoint.prefixLength,
+        MacAddress: endpoint.macAddress,
+      };
+    }
+    return views;
+  }
   const name = networkNameOf(container.hostConfig.NetworkMode, networks);
   if (name === undefined) return {};
-  try {
-    return { [name]: endpoint(networks.get(name).Id) };
-  } catch {
-    return {};
+  const record = networks.controller.findNetwork(name);
+  return record ? { [record.name]: emptyEndpoint(record.id) } : {};
+}
+
+/** NetworkSettings.Ports: published ports with their host side, other exposed ports null. */
+export function portsOf(
+  container: Container,
+  networks: DaemonNetworks,
+): Record<string, PortBindingView[] | null> {
+  const ports: Record<string, PortBindingView[] | null> = {};
+  for (const port of Object.keys(container.config.ExposedPorts ?? {})) ports[port] = null;
+  for (const mapping of sandboxOf(container, networks)?.ports ?? []) {
+    const key = `${mapping.containerPort}/${mapping.protocol}`;
+    ports[key] = [
+      ...(ports[key] ?? []),
+      { HostIp: mapping.hostIp, HostPort: String(mapping.hostPort) },
+    ];
   }
+  return ports;
+}
+
+/** The `Ports` list of `docker ps`: published ports with their host side, then the others. */
+export function listPortsOf(container: Container, networks: DaemonNetworks): PortSummaryView[] {
+  const rows: PortSummaryView[] = [];
+  const published = new Set<string>();
+  for (const mapping of sandboxOf(container, networks)?.ports ?? []) {
+    published.add(`${mapping.containerPort}/${mapping.protocol}`);
+    rows.push({
+      IP: mapping.hostIp,
+      PrivatePort: mapping.containerPort,
+      PublicPort: mapping.hostPort,
+      Type: mapping.protocol,
+    });
+  }
+  for (const port of Object.keys(container.config.ExposedPorts ?? {})) {
+    const [number, type = "tcp"] = port.split("/");
+    if (!published.has(`${number}/${type}`)) rows.push({ PrivatePort: Number(number), Type: type });
+  }
+  return rows.sort((a, b) => a.PrivatePort - b.PrivatePort);
 }
 
 /** The whole NetworkSettings block of `docker inspect`. */
 export function networkSettingsOf(
   container: Container,
-  networks: NetworkStore,
+  networks: DaemonNetworks,
 ): Record<string, unknown> {
+  const sandbox = sandboxOf(container, networks);
   const running = container.state.running && container.state.pid > 0;
-  const ownNamespace = container.hostConfig.NetworkMode !== "host" &&
-    !container.hostConfig.NetworkMode.startsWith("container:");
+  const primary = sandbox?.endpoints[0];
+  const firstNetwork = primary ? networks.controller.findNetwork(primary.networkId) : undefined;
+  const onDefaultBridge = firstNetwork?.predefined === true && firstNetwork.driver === "bridge";
+  let sandboxKey = "";
+  if (running && sandbox?.namespacePath) sandboxKey = sandbox.namespacePath;
+  else if (running && hasOwnNetworkNamespace(container)) {
+    sandboxKey = `/proc/${container.state.pid}/ns/net`;
+  }
   return {
     Bridge: "",
-    SandboxID: "",
+    SandboxID: sandbox ? container.id : "",
     HairpinMode: false,
     LinkLocalIPv6Address: "",
     LinkLocalIPv6PrefixLen: 0,
-    Ports: portsOf(container),
-    SandboxKey: running && ownNamespace ? `/proc/${container.state.pid}/ns/net` : "",
+    Ports: portsOf(container, networks),
+    SandboxKey: sandboxKey,
     SecondaryIPAddresses: null,
     SecondaryIPv6Addresses: null,
-    EndpointID: "",
-    Gateway: "",
+    // The top-level fields describe the default bridge's endpoint only, as in Docker.
+    EndpointID: onDefaultBridge ? primary!.id : "",
+    Gateway: onDefaultBridge ? primary!.gateway : "",
     GlobalIPv6Address: "",
     GlobalIPv6PrefixLen: 0,
-    IPAddress: "",
-    IPPrefixLen: 0,
+    IPAddress: onDefaultBridge ? primary!.ipAddress : "",
+    IPPrefixLen: onDefaultBridge ? primary!.prefixLength : 0,
     IPv6Gateway: "",
-    MacAddress: "",
+    MacAddress: onDefaultBridge ? primary!.macAddress : "",
     Networks: networksOf(container, networks),
   };
-}
-
-/** NetworkSettings.Ports: every exposed port, unpublished (null) until the bridge driver publishes them. */
-export function portsOf(container: Container): Record<string, null> {
-  const ports: Record<string, null> = {};
-  for (const port of Object.keys(container.config.ExposedPorts ?? {})) ports[port] = null;
-  return ports;
-}
-
-/** The `Ports` list of `docker ps`: exposed ports with no public side yet. */
-export function listPortsOf(container: Container): { PrivatePort: number; Type: string }[] {
-  return Object.keys(container.config.ExposedPorts ?? {}).map((port) => {
-    const [number, type = "tcp"] = port.split("/");
-    return { PrivatePort: Number(number), Type: type };
-  }).sort((a, b) => a.PrivatePort - b.PrivatePort);
 }
 
 async function readHostFile(path: string): Promise<string> {
@@ -136,32 +493,32 @@ async function readHostFile(path: string): Promise<string> {
 }
 
 /**
- * Writes the container's hostname, hosts and resolv.conf (moby writes them at every
- * start, so a changed host resolv.conf reaches restarted containers).
+ * Writes the hostname, hosts and resolv.conf of a container that joins another's
+ * network namespace (`container:<name>`): it has no sandbox of its own.
  */
 export async function writeResolutionFiles(container: Container): Promise<void> {
   const { config, hostConfig } = container;
-  const hostMode = hostConfig.NetworkMode === "host";
   let extraHosts;
   try {
     extraHosts = parseExtraHosts(hostConfig.ExtraHosts ?? []);
   } catch (error) {
     throw badParameter(error instanceof Error ? error.message : String(error));
   }
-  const hosts = buildHostsFile({
-    base: hostMode ? await readHostFile("/etc/hosts") : undefined,
-    extraHosts,
+  const hosts = buildHostsFile({ extraHosts });
+  const resolvConf = buildResolvConf(await readHostFile("/etc/resolv.conf"), {
+    dns: hostConfig.Dns ?? [],
+    dnsSearch: hostConfig.DnsSearch ?? [],
+    dnsOptions: hostConfig.DnsOptions ?? [],
   });
-  const resolvConf = hostMode && (hostConfig.Dns ?? []).length === 0
-    ? await readHostFile("/etc/resolv.conf")
-    : buildResolvConf(await readHostFile("/etc/resolv.conf"), {
-      dns: hostConfig.Dns ?? [],
-      dnsSearch: hostConfig.DnsSearch ?? [],
-      dnsOptions: hostConfig.DnsOptions ?? [],
-    });
-  await Deno.writeTextFile(container.hostnamePath, buildHostnameFile(config.Hostname), {
-    mode: 0o644,
-  });
-  await Deno.writeTextFile(container.hostsPath, hosts, { mode: 0o644 });
-  await Deno.writeTextFile(container.resolvConfPath, resolvConf, { mode: 0o644 });
+  for (
+    const [path, content] of [
+      [container.hostnamePath, buildHostnameFile(config.Hostname)],
+      [container.hostsPath, hosts],
+      [container.resolvConfPath, resolvConf],
+    ]
+  ) {
+    // A link left from an earlier run with a sandbox must not be written through.
+    await Deno.remove(path).catch(() => {});
+    await Deno.writeTextFile(path, content, { mode: 0o644 });
+  }
 }

@@ -22,6 +22,8 @@ import { containerStop, DEFAULT_STOP_TIMEOUT, killAndWait } from "./stop.ts";
 import { raceTimeout, TIMED_OUT } from "../../shim/timeouts.ts";
 import { nowTimestamp, timestampMillis } from "./time.ts";
 import { removeContainer } from "./delete.ts";
+import { logContainerEvent } from "./events.ts";
+import { shutdownLimitSeconds } from "../config.ts";
 
 /** Reads every container directory into the store; broken ones are logged and skipped. */
 async function loadContainers(service: ContainerService): Promise<Container[]> {
@@ -151,11 +153,31 @@ export async function restoreContainers(
     service.log.warn("cannot list containerd tasks", { error: describe(error) });
   }
   await service.settle();
+  // Network leftovers of a crash: sandboxes of containers that no longer run, stray
+  // namespaces and veths, addresses without an owner; live-restored containers keep
+  // theirs (and get their port proxies back).
+  try {
+    const report = await service.daemon.networks.recover((id) =>
+      service.store.find(id)?.state.running === true
+    );
+    if (report.removedSandboxes.length + report.removedInterfaces.length > 0) {
+      service.log.info("cleaned up network leftovers", {
+        sandboxes: report.removedSandboxes.length,
+        interfaces: report.removedInterfaces.length,
+        namespaces: report.removedNamespaces.length,
+      });
+    }
+  } catch (error) {
+    service.log.error("network recovery failed", { error: describe(error) });
+  }
   await Promise.all(containers.map(async (container) => {
     const state = container.state;
     if (state.running || !service.store.find(container.id)) return;
     if (!container.hasBeenStartedBefore) return;
     const runMs = timestampMillis(state.finishedAt) - timestampMillis(state.startedAt);
+    // A fresh manager, as moby's restore gives every loaded container: the stop done
+    // above for a container left running without live-restore cancelled the old one.
+    container.resetRestartManager();
     const decision = container.restartManager.shouldRestart(
       state.exitCode,
       container.hasBeenManuallyStopped,
@@ -164,11 +186,13 @@ export async function restoreContainers(
     if (decision.restart) {
       container.restartManager.cancel(); // the start below is the restart: no delay at boot
       container.resetRestartManager();
-      await startContainerAutomatically(service, container).catch((error) =>
-        service.log.error("failed to start container", {
-          container: container.id,
-          error: describe(error),
-        })
+      await startContainerAutomatically(service, container).then(
+        () => logContainerEvent(service, container, "start"),
+        (error) =>
+          service.log.error("failed to start container", {
+            container: container.id,
+            error: describe(error),
+          }),
       );
     } else if (container.hostConfig.AutoRemove) {
       await removeContainer(service, container, { force: true }).catch(() => {});
@@ -179,7 +203,7 @@ export async function restoreContainers(
 /**
  * Daemon shutdown: with live-restore leave every container to its shim; without, stop
  * them all in parallel (stop signal, then SIGKILL after their own stop timeout, 10 s by
- * default), waiting at most `shutdown-timeout` seconds in all.
+ * default), waiting at most max(`shutdown-timeout`, longest stop timeout + 5) seconds.
  */
 export async function shutdownContainers(
   service: ContainerService,
@@ -205,15 +229,16 @@ export async function shutdownContainers(
         );
     }),
   ).then(() => service.settle());
-  // dockerd's overall bound: `shutdown-timeout`, or the longest stop timeout plus 5 s.
-  const longest = Math.max(
-    DEFAULT_STOP_TIMEOUT,
-    ...service.store.list().map((container) => container.config.StopTimeout ?? 0),
-  );
-  const bound = Math.max(shutdownTimeout, longest + 5) * 1000;
-  if (await raceTimeout(stopping, bound) === TIMED_OUT) {
+  // dockerd's overall bound: `shutdown-timeout`, or the longest stop timeout plus 5 s
+  // (-1, a container that may take forever: no bound).
+  const boundSeconds = shutdownLimitSeconds(shutdownTimeout, service.stopTimeouts());
+  if (boundSeconds < 0) {
+    await stopping;
+    return;
+  }
+  if (await raceTimeout(stopping, boundSeconds * 1000) === TIMED_OUT) {
     service.log.warn("containers did not stop within the shutdown timeout", {
-      seconds: bound / 1000,
+      seconds: boundSeconds,
     });
   }
 }

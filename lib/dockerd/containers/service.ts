@@ -15,6 +15,7 @@ import { EngineError } from "../server/errors.ts";
 import type { ContainerDirectory, ContainerSummary } from "../types.ts";
 import type { Container } from "./container.ts";
 import type { ExecStore } from "./exec_store.ts";
+import { DEFAULT_STOP_TIMEOUT } from "./stop.ts";
 import { ContainerStore } from "./store.ts";
 
 /** The logging the container code does. */
@@ -106,6 +107,13 @@ export class ContainerService implements ContainerDirectory {
       });
     }
     return summaries;
+  }
+
+  /** ContainerDirectory: each container's stop timeout (moby's Container.StopTimeout). */
+  stopTimeouts(): number[] {
+    return this.store.list().map((container) =>
+      container.config.StopTimeout ?? DEFAULT_STOP_TIMEOUT
+    );
   }
 
   /**

@@ -1,12 +1,13 @@
 // What this teaches: what `docker start` asks of the layers below. dockerd mounts the
-// container's overlay2 layer itself (the MergedDir that `docker inspect` shows), writes
-// /etc/hostname, /etc/hosts and /etc/resolv.conf, builds the OCI spec with root.path
-// set to that mount, and then hands over to containerd in the `moby` namespace: create
-// a containerd container (metadata only: the spec, the runtime, no image, no snapshot)
-// and a task with the FIFO paths for stdio and the json-file log path. containerd
-// starts one shim, the shim runs the runtime, and the container's pid comes back. When
-// a step fails, everything done so far is undone and the exit code says why: 127 for a
-// command that does not exist, 126 for one that cannot be executed, 128 otherwise.
+// container's overlay2 layer itself (the MergedDir that `docker inspect` shows), sets
+// up its network (namespace, veth, address, /etc files, published ports: see
+// networking.ts), builds the OCI spec with root.path set to that mount, and then
+// hands over to containerd in the `moby` namespace: create a containerd container
+// (metadata only: the spec, the runtime, no image, no snapshot) and a task with the
+// FIFO paths for stdio and the json-file log path. containerd starts one shim, the
+// shim runs the runtime, and the container's pid comes back. When a step fails,
+// everything done so far is undone and the exit code says why: 127 for a command that
+// does not exist, 126 for one that cannot be executed, 128 otherwise.
 // Mirrors moby's daemon/start.go (containerStart), daemon/container_operations_unix.go
 // and libcontainerd/remote/client.go (Create, Start), plus daemon/start.go's
 // translateContainerdStartErr.
@@ -16,12 +17,17 @@ import { resolveInRoot } from "../../runtime/init/secure_join.ts";
 import { badParameter, conflictError, EngineError } from "../server/errors.ts";
 import type { Container } from "./container.ts";
 import { removeContainer } from "./delete.ts";
-import { hasOwnNetworkNamespace, validateNetworkMode, writeResolutionFiles } from "./networking.ts";
-import { setLoopbackUp } from "../../network/drivers/bridge/endpoint.ts";
+import {
+  applySandboxToSpec,
+  setUpNetworking,
+  tearDownNetworking,
+  validateNetworkMode,
+} from "./networking.ts";
 import { BUNDLE_PATH_LABEL, type ContainerService, describe, NotModifiedError } from "./service.ts";
 import { buildContainerSpec } from "./spec.ts";
 import { ProcessStdio } from "./streams.ts";
 import { nowTimestamp } from "./time.ts";
+import { rememberTraceFor } from "../../trace/hooks.ts";
 
 /** Exit codes Docker gives a container whose command could not even start. */
 export const StartFailureExitCode = { notFound: 127, notExecutable: 126, other: 128 } as const;
@@ -107,24 +113,13 @@ async function ensureWorkingDirectory(rootfs: string, cwd: string, uid: number, 
   await Deno.chown(target, uid, gid).catch(() => {});
 }
 
-/**
- * Sets `lo` up in a new network namespace before the container's process runs (what
- * libnetwork does for every sandbox): `--network none` means "loopback only", not
- * "no loopback".
- */
-function bringUpLoopback(service: ContainerService, pid: number): void {
-  try {
-    setLoopbackUp(`/proc/${pid}/ns/net`);
-  } catch (error) {
-    service.log.warn("cannot bring up the container's loopback", { pid, error: describe(error) });
-  }
-}
-
 /** Starts the container; the caller holds its lock. */
 async function startLocked(service: ContainerService, container: Container): Promise<void> {
   const daemon = service.daemon;
   const id = container.id;
+  rememberTraceFor(id); // --trace: its exit is reported in this trace (lib/trace)
   let mounted = false;
+  let networked = false;
   let createdInContainerd = false;
   let stdio: ProcessStdio | undefined;
   try {
@@ -133,7 +128,8 @@ async function startLocked(service: ContainerService, container: Container): Pro
     validateNetworkMode(container.hostConfig.NetworkMode, daemon.networks);
     const { mergedDir } = await daemon.layers.mountContainerLayer(id);
     mounted = true;
-    await writeResolutionFiles(container);
+    networked = true;
+    const sandbox = await setUpNetworking(service, container);
     const spec = await buildContainerSpec(container, {
       rootfs: mergedDir,
       defaultUlimits: daemon.config.defaultUlimits,
@@ -142,6 +138,7 @@ async function startLocked(service: ContainerService, container: Container): Pro
         return owner?.state.running ? owner.state.pid : 0;
       },
     });
+    applySandboxToSpec(spec, sandbox);
     const process = spec.process!;
     await ensureWorkingDirectory(mergedDir, process.cwd, process.user.uid, process.user.gid);
     container.spec = spec;
@@ -170,12 +167,11 @@ async function startLocked(service: ContainerService, container: Container): Pro
     }
     container.stdio = stdio;
     container.oomKilledThisRun = false;
-    const created = await service.containerd.tasks.create({
+    await service.containerd.tasks.create({
       containerId: id,
       stdio: stdio?.paths,
       logPath: container.logPath,
     });
-    if (hasOwnNetworkNamespace(container)) bringUpLoopback(service, created.pid);
     const { pid } = await service.containerd.tasks.start(id);
     container.state.setRunning(pid, true);
     container.hasBeenStartedBefore = true;
@@ -188,6 +184,7 @@ async function startLocked(service: ContainerService, container: Container): Pro
     await stdio?.remove();
     container.stdio = undefined;
     if (createdInContainerd) await service.deleteFromContainerd(id);
+    if (networked) await tearDownNetworking(service, container);
     if (mounted) await daemon.layers.unmountContainerLayer(id).catch(() => {});
     container.state.setError(translated.message);
     if (container.state.restarting) {

@@ -180,7 +180,8 @@ export class ContainerState {
 
   /**
    * Waits for `condition` and answers with the exit code (dockerd's State.Wait):
-   * not-running returns at once for a container that is not running; next-exit waits
+   * not-running returns at once for a container that is not running, else at its next
+   * exit (a restarting one included); next-exit waits
    * for the next stop even if it is stopped now; removed waits for the removal.
    * Rejects with the abort reason when `signal` aborts (the client hung up).
    */
@@ -189,9 +190,10 @@ export class ContainerState {
       if (!this.#isRemoved) await abortable(this.#removed.promise, signal);
     } else if (condition === "next-exit") {
       await abortable(this.#stopped.promise, signal);
-    } else {
-      // "restarting" still counts as running: wait until it is stopped for good.
-      while (this.running && !this.#isRemoved) await abortable(this.#stopped.promise, signal);
+    } else if (this.running && !this.#isRemoved) {
+      // As in dockerd, the next exit ends the wait even when the restart policy is about
+      // to start the container again (setRestarting wakes stop waiters too).
+      await abortable(this.#stopped.promise, signal);
     }
     return { StatusCode: this.exitCode, Error: this.error === "" ? null : { Message: this.error } };
   }

@@ -75,22 +75,6 @@ export function parseUnixTimestamp(text: string | undefined): bigint | undefined
 
 /**
  * A duration the way `docker ps` words it ("Less than a second", "3 seconds",
- * "About a minute", "2 hours"...).
- * Mirrors go-units' HumanDuration.
+ * "About a minute", "2 hours"...): go-units' HumanDuration, shared in lib/units.
  */
-export function humanDuration(milliseconds: number): string {
-  const seconds = Math.floor(milliseconds / 1000);
-  if (seconds < 1) return "Less than a second";
-  if (seconds === 1) return "1 second";
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.floor(milliseconds / 60_000);
-  if (minutes === 1) return "About a minute";
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.floor(milliseconds / 3_600_000 + 0.5);
-  if (hours === 1) return "About an hour";
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
-  return `${Math.floor(milliseconds / 3_600_000 / 24 / 365)} years`;
-}
+export { humanDuration } from "../../units/mod.ts";

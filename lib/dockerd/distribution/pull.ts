@@ -13,16 +13,22 @@
 // sequential because each layer is unpacked on the one below. Failures before the
 // first line are plain HTTP errors (404 for an unknown tag); after it, an errorDetail
 // line. The compressed blobs only pass through a scratch store and are then dropped.
+// Docker Hub images come from the daemon.json "registry-mirrors" when there are any;
+// every registry is pinged (`GET /v2/`) once first, so an unreachable one (offline, no
+// DNS) fails at once with dockerd's `Get "https://registry-1.docker.io/v2/": dial tcp:
+// lookup registry-1.docker.io: ...` instead of after retries.
 // Mirrors moby's distribution/pull_v2.go (pullV2Tag, pullSchema2) and
-// distribution/xfer/download.go (the download manager's statuses).
+// distribution/xfer/download.go (the download manager's statuses), distribution/pull.go
+// (trying each endpoint of registry/service_v2.go in turn).
 
 import { isIndexType } from "../../images/media_types.ts";
 import { parseImageIndex, parseImageManifest } from "../../images/manifest.ts";
 import type { Descriptor, ImageManifest } from "../../images/types.ts";
 import { defaultPlatformMatcher, onlyPlatform } from "../../platforms/compare.ts";
 import { formatPlatform, parsePlatform } from "../../platforms/parse.ts";
-import { familiarString } from "../../reference/normalize.ts";
+import { familiarName, familiarString } from "../../reference/normalize.ts";
 import { RegistryError } from "../../registry/errors.ts";
+import type { ResolvedReference, Resolver } from "../../registry/resolver.ts";
 import { selectManifests } from "../../registry/handlers.ts";
 import { Limiter, settleAll } from "../../registry/limiter.ts";
 import { readBounded } from "../../registry/verify.ts";
@@ -33,7 +39,7 @@ import type { EngineRequest } from "../server/context.ts";
 import { badParameter, EngineError, notFoundError } from "../server/errors.ts";
 import { ProgressWriter } from "../server/progress.ts";
 import { DistributionMetadata } from "./metadata.ts";
-import { resolverFor } from "./registry_options.ts";
+import { pingRegistry, pullEndpoints, resolverFor } from "./registry_options.ts";
 import { ScratchContent } from "./scratch_content.ts";
 import { importManifest } from "./unpack.ts";
 
@@ -69,6 +75,41 @@ function engineErrorOf(error: unknown, displayName: string): unknown {
   }
 }
 
+/**
+ * Finds the manifest on the first endpoint that has it (the mirrors in order for Docker
+ * Hub images, else the registry in the reference). Each endpoint is pinged first, so
+ * an unreachable registry fails at once with Go's dial error wording.
+ */
+async function resolveFromEndpoints(
+  daemon: Daemon,
+  request: EngineRequest,
+  text: string,
+  display: string,
+): Promise<{ resolver: Resolver; resolved: ResolvedReference }> {
+  const endpoints = pullEndpoints(daemon, text);
+  let lastError: unknown;
+  for (const endpoint of endpoints) {
+    try {
+      await pingRegistry(endpoint.pingUrl, request.reply.closed);
+      const resolver = resolverFor(daemon, request, endpoint.reference, endpoint.plainHttp);
+      return {
+        resolver,
+        resolved: await resolver.resolve(endpoint.reference, request.reply.closed),
+      };
+    } catch (error) {
+      lastError = engineErrorOf(error, display);
+      if (request.reply.closed.aborted) break;
+      if (endpoint.mirror) {
+        daemon.log.info("mirror failed, trying the next endpoint", {
+          mirror: endpoint.pingUrl.origin,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
+  }
+  throw lastError;
+}
+
 /** `POST /images/create?fromImage=&tag=`: pulls into dockerd's own stores, streaming progress. */
 export async function pullImageInto(
   daemon: Daemon,
@@ -84,13 +125,7 @@ export async function pullImageInto(
   const out = new ProgressWriter(request.reply);
   const scratch = await ScratchContent.create(daemon.paths.tmp, "pull-");
   try {
-    const resolver = resolverFor(daemon, request, text);
-    let resolved;
-    try {
-      resolved = await resolver.resolve(text, request.reply.closed);
-    } catch (error) {
-      throw engineErrorOf(error, display);
-    }
+    const { resolver, resolved } = await resolveFromEndpoints(daemon, request, text, display);
     const fetcher = resolver.fetcher(resolved.repository);
 
     // An index (multi-platform image) is narrowed to one manifest.
@@ -180,7 +215,8 @@ export async function pullImageInto(
     allDownloads.catch(() => {}); // observed through the per-layer waits below
 
     const metadata = new DistributionMetadata(daemon.paths.distribution);
-    const repositoryName = `${resolved.repository.endpoint.domain}/${resolved.repository.path}`;
+    // Under the image's own name, also when a mirror served it.
+    const repositoryName = `${reference.domain}/${reference.path}`;
     const image = await importManifest(daemon, scratch, manifest, configBytes, {
       open: async (layer) => {
         await downloads.get(layer.digest);
@@ -213,6 +249,7 @@ export async function pullImageInto(
         ? `Status: Image is up to date for ${display}`
         : `Status: Downloaded newer image for ${display}`,
     );
+    daemon.events.log("image", "pull", display, { name: familiarName(reference) });
     await out.end();
   } catch (error) {
     daemon.log.info("pull failed", {

@@ -17,6 +17,7 @@
 import { join } from "node:path";
 import { mount, unmount, UnmountFlags } from "../../linux/mount.ts";
 import { isMountPoint, readMountInfo } from "../../linux/mountinfo.ts";
+import { currentTrace } from "../../trace/active.ts";
 import { generateShortId, LINK_DIR, MAX_LOWER_DEPTH } from "./short_id.ts";
 
 const DIFF = "diff";
@@ -196,6 +197,7 @@ export class Overlay2Driver {
     const absolute = indexOff +
       `lowerdir=${lowers.map((link) => join(this.home, link)).join(":")},` +
       `upperdir=${join(dir, DIFF)},workdir=${join(dir, WORK)}`;
+    currentTrace()?.step("mount -t overlay overlay", `${merged} -o ${absolute}`); // --trace
     if (absolute.length < PAGE_SIZE - 1) {
       mount("overlay", merged, "overlay", 0, absolute);
     } else {
@@ -221,6 +223,7 @@ export class Overlay2Driver {
     }
     this.#mountCounts.delete(id);
     if ((await this.lowerLinks(id)).length === 0) return;
+    currentTrace()?.step("umount", merged); // --trace (lib/trace)
     try {
       unmount(merged, UnmountFlags.DETACH);
     } catch { /* not mounted */ }

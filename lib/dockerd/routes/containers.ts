@@ -14,6 +14,7 @@ import type { Daemon } from "../daemon.ts";
 import { attachContainer } from "../containers/attach.ts";
 import { createContainer } from "../containers/create.ts";
 import { pruneContainers, removeContainer } from "../containers/delete.ts";
+import { logContainerEvent } from "../containers/events.ts";
 import { ExecStore } from "../containers/exec_store.ts";
 import { inspectContainer, topContainer } from "../containers/inspect.ts";
 import { readContainerLogs } from "../containers/logs.ts";
@@ -72,6 +73,7 @@ export function registerContainerRoutes(router: EngineRouter, service: Container
   router.post("/containers/create", async (request) => {
     const body = await request.json<ContainerCreateBody>();
     const created = await createContainer(service, request.string("name"), body);
+    logContainerEvent(service, service.get(created.Id), "create");
     request.reply.json(created, 201);
   });
 
@@ -91,18 +93,25 @@ export function registerContainerRoutes(router: EngineRouter, service: Container
       throw badParameter("checkpoints are not supported by mini-dockerd");
     }
     await startContainerByUser(service, container);
+    logContainerEvent(service, container, "start");
   });
 
   router.post("/containers/{id}/stop", async (request) => {
-    await stopContainer(service, service.get(request.param("id")), optionalSeconds(request));
+    const container = service.get(request.param("id"));
+    await stopContainer(service, container, optionalSeconds(request));
+    logContainerEvent(service, container, "stop");
   });
 
   router.post("/containers/{id}/restart", async (request) => {
-    await restartContainer(service, service.get(request.param("id")), optionalSeconds(request));
+    const container = service.get(request.param("id"));
+    await restartContainer(service, container, optionalSeconds(request));
+    logContainerEvent(service, container, "restart");
   });
 
   router.post("/containers/{id}/kill", async (request) => {
-    await killContainer(service, service.get(request.param("id")), request.string("signal"));
+    const container = service.get(request.param("id"));
+    await killContainer(service, container, request.string("signal"));
+    logContainerEvent(service, container, "kill", { signal: request.string("signal") || "KILL" });
   });
 
   router.post("/containers/{id}/wait", async (request) => {

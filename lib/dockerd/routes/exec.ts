@@ -11,7 +11,6 @@ import type { ContainerService } from "../containers/service.ts";
 import type { ExecCreateBody } from "../containers/types.ts";
 import { conflictError } from "../server/errors.ts";
 import type { EngineRouter } from "../server/router.ts";
-import { collectUpgradeBody, separateUpgradeBody } from "./upgrade_body.ts";
 
 /** Registers the exec routes. */
 export function registerExecRoutes(router: EngineRouter, service: ContainerService): void {
@@ -22,9 +21,8 @@ export function registerExecRoutes(router: EngineRouter, service: ContainerServi
   });
 
   router.post("/exec/{id}/start", async (request) => {
-    // With `Connection: Upgrade` the body may come on the raw socket (see upgrade_body.ts).
-    const upgradeBody = request.wantsUpgrade ? collectUpgradeBody(request) : undefined;
-    const options = upgradeBody ? {} : await request.json<{ Detach?: boolean; Tty?: boolean }>({});
+    // With `Connection: Upgrade` too, the framework separates this body from stdin.
+    const options = await request.json<{ Detach?: boolean; Tty?: boolean }>({});
     const instance = getExec(service, request.param("id"));
     if (instance.started) {
       throw conflictError(
@@ -42,9 +40,8 @@ export function registerExecRoutes(router: EngineRouter, service: ContainerServi
       request.reply.text("");
       return;
     }
-    let stream = request.hijack();
+    const stream = request.hijack();
     try {
-      if (upgradeBody) ({ stream } = await separateUpgradeBody(request, upgradeBody, stream));
       await startExec(service, instance, stream);
     } catch (error) {
       // Too late for a status code: say it in the stream, then end it.

@@ -6,6 +6,7 @@ import { systemModule } from "./system.ts";
 import { imagesModule } from "./images.ts";
 import { networksModule } from "./networks.ts";
 import { containersModule } from "./containers.ts";
+import { buildModule } from "./build.ts";
 import { notImplementedModule } from "./not_implemented.ts";
 
 /** Every component mini-dockerd loads. */
@@ -14,5 +15,6 @@ export const ENGINE_MODULES: EngineModule[] = [
   imagesModule,
   networksModule,
   containersModule,
+  buildModule,
   notImplementedModule,
 ];

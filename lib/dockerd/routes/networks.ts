@@ -1,17 +1,24 @@
-// What this teaches: the network endpoints `docker network ls` and `docker network
-// inspect` use, over the predefined networks (none, host and, unless daemon.json says
-// "bridge": "none", bridge). Creating networks belongs to the networking component;
-// until it exists those calls answer 501. The predefined networks cannot be removed.
+// What this teaches: the network endpoints of the Engine API, as thin handlers over the
+// daemon's network controller (lib/dockerd/network/daemon_networks.ts): `docker network
+// ls` (with its filters), `inspect`, `create` (a user-defined bridge network with its own
+// Linux bridge and subnet), `rm` (refused for the built-in networks and for networks
+// containers still use), `prune`, and `connect`/`disconnect`, which add or remove one
+// veth and address while a container runs, and are remembered for its next starts.
 // Mirrors moby's api/server/router/network/network_routes.go (getNetworksList,
-// getNetwork, deleteNetwork) and its filter handling (network/filter.go).
+// getNetwork, postNetworkCreate, postNetworkConnect, postNetworkDisconnect,
+// deleteNetwork, postNetworksPrune) and its filter handling (network/filter.go).
 
 import type { Daemon } from "../daemon.ts";
-import type { NetworkResource } from "../network/network_store.ts";
-import { badParameter, EngineError, notImplementedError } from "../server/errors.ts";
+import type { Container } from "../containers/container.ts";
+import { connectContainer, disconnectContainer } from "../containers/networking.ts";
+import { containerServiceOf } from "./containers.ts";
+import type { NetworkCreateBody, NetworkResource } from "../network/daemon_networks.ts";
+import { badParameter, notFoundError } from "../server/errors.ts";
 import type { EngineRouter } from "../server/router.ts";
 import type { EngineModule } from "../types.ts";
 
 const acceptedFilters = ["driver", "id", "label", "name", "scope", "type", "dangling"];
+const builtinNames = ["bridge", "host", "none"];
 
 /** Applies `docker network ls --filter` to the networks. */
 export function filterNetworks(
@@ -21,6 +28,9 @@ export function filterNetworks(
   for (const name of filters.keys()) {
     if (!acceptedFilters.includes(name)) throw badParameter(`invalid filter '${name}'`);
   }
+  const isBuiltin = (network: NetworkResource) =>
+    builtinNames.includes(network.Name) && network.Driver !== "bridge" ||
+    network.Options["com.docker.network.bridge.default_bridge"] === "true";
   return networks.filter((network) => {
     for (const [name, values] of filters) {
       if (values.length === 0) continue;
@@ -35,19 +45,20 @@ export function filterNetworks(
           case "scope":
             return network.Scope === value;
           case "type":
-            // All three are predefined ("builtin"); user networks come with networking.
             if (value !== "builtin" && value !== "custom") {
               throw badParameter(`invalid filter: 'type'='${value}'`);
             }
-            return value === "builtin";
+            return (value === "builtin") === isBuiltin(network);
           case "label": {
             const [key, expected] = value.split("=", 2);
             return expected === undefined
               ? key in network.Labels
               : network.Labels[key] === expected;
           }
-          case "dangling":
-            return false;
+          case "dangling": {
+            const dangling = !isBuiltin(network) && Object.keys(network.Containers).length === 0;
+            return (value === "true" || value === "1") === dangling;
+          }
         }
         return true;
       });
@@ -57,28 +68,57 @@ export function filterNetworks(
   });
 }
 
+interface ConnectBody {
+  Container?: string;
+  EndpointConfig?: {
+    IPAMConfig?: { IPv4Address?: string } | null;
+    Aliases?: string[] | null;
+  } | null;
+  Force?: boolean;
+}
+
+/** The container a connect/disconnect body names; 404 otherwise. */
+function containerOf(daemon: Daemon, body: ConnectBody): Container {
+  const reference = body?.Container ?? "";
+  if (reference === "") throw badParameter("no container given (Container is empty)");
+  const service = containerServiceOf(daemon);
+  if (!service) throw notFoundError(`No such container: ${reference}`);
+  return service.get(reference);
+}
+
 /** The network endpoints. */
 export const networksModule: EngineModule = {
   name: "networks",
   register(router: EngineRouter, daemon: Daemon) {
-    router.get("/networks", (request) => filterNetworks(daemon.networks.list(), request.filters()));
-    router.get("/networks/{id}", (request) => daemon.networks.get(request.param("id")));
-    router.delete("/networks/{id}", (request) => {
-      const network = daemon.networks.get(request.param("id"));
-      throw new EngineError(403, `${network.Name} is a pre-defined network and cannot be removed`);
+    const networks = () => daemon.networks;
+    router.get("/networks", (request) => filterNetworks(networks().list(), request.filters()));
+    router.get("/networks/{id}", (request) => networks().get(request.param("id")));
+    router.post("/networks/create", async (request) => {
+      const body = await request.json<NetworkCreateBody>();
+      request.reply.json(await networks().create(body), 201);
     });
-    router.post("/networks/prune", () => ({ NetworksDeleted: null }));
-    router.fallback("POST", "/networks/create", () => {
-      throw notImplementedError("creating networks is not supported by mini-dockerd yet");
+    router.delete("/networks/{id}", async (request) => {
+      await networks().remove(request.param("id"));
     });
-    router.fallback("POST", "/networks/{id}/connect", () => {
-      throw notImplementedError(
-        "connecting containers to networks is not supported by mini-dockerd yet",
+    router.post("/networks/prune", async () => {
+      const removed = await networks().prune();
+      return { NetworksDeleted: removed.length > 0 ? removed : null };
+    });
+    router.post("/networks/{id}/connect", async (request) => {
+      const body = await request.json<ConnectBody>();
+      const container = containerOf(daemon, body);
+      await container.lock.run(() =>
+        connectContainer(containerServiceOf(daemon)!, container, request.param("id"), {
+          aliases: body.EndpointConfig?.Aliases ?? undefined,
+          ipAddress: body.EndpointConfig?.IPAMConfig?.IPv4Address || undefined,
+        })
       );
     });
-    router.fallback("POST", "/networks/{id}/disconnect", () => {
-      throw notImplementedError(
-        "disconnecting containers from networks is not supported by mini-dockerd yet",
+    router.post("/networks/{id}/disconnect", async (request) => {
+      const body = await request.json<ConnectBody>();
+      const container = containerOf(daemon, body);
+      await container.lock.run(() =>
+        disconnectContainer(containerServiceOf(daemon)!, container, request.param("id"))
       );
     });
   },

@@ -13,8 +13,6 @@ import type { EngineMethod, EngineRouter } from "../server/router.ts";
 import type { EngineModule } from "../types.ts";
 
 const unsupported: [EngineMethod, string, string][] = [
-  ["GET", "/events", "docker events"],
-  ["POST", "/build", "docker build"],
   ["POST", "/build/prune", "docker builder prune"],
   ["POST", "/commit", "docker commit"],
   ["GET", "/images/search", "docker search (mini has no access to Docker Hub)"],

@@ -3,15 +3,19 @@
 // then prefixes every path with /v1.41); `/version` and `/info` describe the engine:
 // which storage driver and cgroup driver it uses, where its data lives, how many
 // containers and images it has, whether live-restore is on. `/system/df` sums up the
-// disk space of images, containers and volumes.
+// disk space of images, containers and volumes. `/events` streams what happens.
 // Mirrors moby's api/server/router/system (system_routes.go: pingHandler, getVersion,
-// getInfo, getDiskUsage) and daemon/info.go, daemon/info_unix.go.
+// getInfo, getDiskUsage, getEvents) and daemon/info.go, daemon/info_unix.go.
 
 import type { Daemon } from "../daemon.ts";
 import { DOCKERD_VERSION } from "../daemon.ts";
 import { API_VERSION, type EngineRouter, MIN_API_VERSION } from "../server/router.ts";
 import type { EngineModule } from "../types.ts";
 import { type AuthConfig, checkLogin } from "../distribution/registry_options.ts";
+import type { EngineRequest } from "../server/context.ts";
+import { badParameter } from "../server/errors.ts";
+import { encodeJson } from "../server/json.ts";
+import type { EngineEvent, EventsService } from "../events.ts";
 
 /** Which cgroup hierarchy the host uses: "2" when /sys/fs/cgroup is cgroup2, else "1". */
 export function cgroupVersion(): "1" | "2" {
@@ -156,7 +160,7 @@ export async function infoDocument(daemon: Daemon): Promise<Record<string, unkno
     LoggingDriver: "json-file",
     CgroupDriver: "cgroupfs",
     CgroupVersion: v2 ? "2" : "1",
-    NEventsListener: 0,
+    NEventsListener: daemon.events.listenerCount,
     KernelVersion: Deno.osRelease(),
     OperatingSystem: os.prettyName,
     OSVersion: os.versionId,
@@ -168,14 +172,19 @@ export async function infoDocument(daemon: Daemon): Promise<Record<string, unkno
       AllowNondistributableArtifactsHostnames: [],
       InsecureRegistryCIDRs: ["127.0.0.0/8"],
       IndexConfigs: {
-        "docker.io": { Name: "docker.io", Mirrors: [], Secure: true, Official: true },
+        "docker.io": {
+          Name: "docker.io",
+          Mirrors: config.registryMirrors,
+          Secure: true,
+          Official: true,
+        },
         ...Object.fromEntries(
           config.insecureRegistries.map((
             name,
           ) => [name, { Name: name, Mirrors: [], Secure: false, Official: false }]),
         ),
       },
-      Mirrors: [],
+      Mirrors: config.registryMirrors,
     },
     NCPU: navigator.hardwareConcurrency,
     MemTotal: memoryTotal(),
@@ -263,7 +272,7 @@ export async function diskUsage(daemon: Daemon): Promise<Record<string, unknown>
 export const systemModule: EngineModule = {
   name: "system",
   register(router: EngineRouter, daemon: Daemon) {
-    const ping = (request: import("../server/context.ts").EngineRequest) => {
+    const ping = (request: EngineRequest) => {
       request.reply.text(request.method === "HEAD" ? "" : "OK", 200, {
         "Cache-Control": "no-cache, no-store, must-revalidate",
         "Pragma": "no-cache",
@@ -274,6 +283,7 @@ export const systemModule: EngineModule = {
     router.get("/version", () => versionDocument(daemon));
     router.get("/info", () => infoDocument(daemon));
     router.get("/system/df", () => diskUsage(daemon));
+    router.get("/events", (request) => streamEvents(request, daemon.events));
     router.post("/auth", async (request) => checkLogin(daemon, await request.json<AuthConfig>()));
     router.get(
       "/_mini/routes",
@@ -281,3 +291,100 @@ export const systemModule: EngineModule = {
     );
   },
 };
+
+/** Parses `since`/`until` (unix seconds, with an optional fraction, as the CLI sends them). */
+function eventTime(request: EngineRequest, name: string): number | undefined {
+  const text = request.string(name);
+  if (text === undefined || text === "") return undefined;
+  if (!/^\d+(\.\d+)?$/.test(text)) {
+    throw badParameter(`invalid value for ${name}: ${JSON.stringify(text)} is not a unix time`);
+  }
+  return Number(text) * 1000;
+}
+
+/** True when `value` is `candidate` or starts it (moby's filters.FuzzyMatch for IDs). */
+function fuzzyMatch(values: string[], candidate: string | undefined): boolean {
+  if (!candidate) return false;
+  return values.some((value) => candidate === value || candidate.startsWith(value));
+}
+
+/** Builds the predicate of `GET /events?filters=` (type, event, container, image, network, label). */
+export function eventFilter(filters: Map<string, string[]>): (event: EngineEvent) => boolean {
+  const known = ["type", "event", "container", "image", "network", "label", "scope"];
+  for (const name of filters.keys()) {
+    if (!known.includes(name)) throw badParameter(`invalid filter '${name}'`);
+  }
+  return (event) => {
+    const wanted = (name: string) => filters.get(name) ?? [];
+    const attributes = event.Actor.Attributes;
+    if (wanted("type").length && !wanted("type").includes(event.Type)) return false;
+    if (wanted("event").length && !wanted("event").includes(event.Action)) return false;
+    if (wanted("scope").length && !wanted("scope").includes(event.scope)) return false;
+    const container = wanted("container");
+    if (
+      container.length &&
+      !(event.Type === "container" &&
+        (fuzzyMatch(container, event.Actor.ID) || container.includes(attributes.name)))
+    ) return false;
+    const image = wanted("image");
+    if (
+      image.length && !(image.includes(attributes.image) ||
+        (event.Type === "image" && (fuzzyMatch(image, event.Actor.ID) ||
+          image.includes(attributes.name))))
+    ) return false;
+    const network = wanted("network");
+    if (
+      network.length &&
+      !(event.Type === "network" &&
+        (fuzzyMatch(network, event.Actor.ID) || network.includes(attributes.name)))
+    ) return false;
+    for (const label of wanted("label")) {
+      const [key, value] = label.split("=", 2);
+      if (!(key in attributes) || (value !== undefined && attributes[key] !== value)) return false;
+    }
+    return true;
+  };
+}
+
+/**
+ * `GET /events`: the kept events the `since`/`until` window asks for, then (unless
+ * `until` has passed) the live ones, one JSON object per line. The headers go out at
+ * once (the CLI waits for them); the stream ends at `until`, or when the client hangs
+ * up, and either way the subscription is dropped.
+ */
+export async function streamEvents(request: EngineRequest, events: EventsService): Promise<void> {
+  const since = eventTime(request, "since");
+  const until = eventTime(request, "until");
+  const matches = eventFilter(request.filters());
+  const { past, subscription } = events.subscribe();
+  const reader = subscription.stream.getReader();
+  const out = request.reply.stream(200, "application/json");
+  const unsubscribe = () => reader.cancel().catch(() => {});
+  out.closed.addEventListener("abort", unsubscribe, { once: true });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const inWindow = (event: EngineEvent) => {
+      const millis = event.timeNano / 1e6;
+      return (since === undefined || millis >= since) && (until === undefined || millis <= until);
+    };
+    if (since !== undefined || until !== undefined) {
+      for (const event of past) {
+        if (inWindow(event) && matches(event)) await out.write(encodeJson(event) + "\n");
+      }
+    }
+    if (until !== undefined) {
+      if (until <= Date.now()) return;
+      timer = setTimeout(unsubscribe, until - Date.now());
+    }
+    while (!out.closed.aborted) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      if (matches(value)) await out.write(encodeJson(value) + "\n");
+    }
+  } finally {
+    clearTimeout(timer);
+    out.closed.removeEventListener("abort", unsubscribe);
+    await unsubscribe();
+    await out.end();
+  }
+}

@@ -14,6 +14,7 @@ import {
   hijackedSocket,
   type HijackedStream,
   RAW_STREAM_MEDIA_TYPE,
+  type UpgradedConnection,
 } from "./hijack.ts";
 import { HttpReply, type Reply, SocketReply } from "./reply.ts";
 import { jsonErrorReason } from "./json.ts";
@@ -21,17 +22,12 @@ import { jsonErrorReason } from "./json.ts";
 /** Largest JSON body accepted (a container create is a few kB; dockerd has no hard limit). */
 export const MAX_JSON_BODY_BYTES = 4 * 1024 * 1024;
 
-/** What an upgrade request brings besides the request: the socket and the bytes after the headers. */
-export interface UpgradeParts {
-  socket: import("node:net").Socket;
-  head: Uint8Array;
-}
-
 /** One request as a handler sees it. */
 export class EngineRequest {
   readonly method: string;
   readonly query: URLSearchParams;
   #bodyTaken = false;
+  #hijacked?: HijackedStream;
 
   constructor(
     readonly incoming: IncomingMessage,
@@ -42,7 +38,8 @@ export class EngineRequest {
     readonly apiVersion: string,
     readonly params: Record<string, string>,
     query: URLSearchParams,
-    private readonly upgrade: UpgradeParts | undefined,
+    /** Set for a request that came with `Connection: Upgrade` (its body and socket). */
+    private readonly upgrade: UpgradedConnection | undefined,
     private readonly baseHeaders: Record<string, string>,
   ) {
     this.method = incoming.method ?? "GET";
@@ -129,6 +126,14 @@ export class EngineRequest {
         `request body of ${declared} bytes is larger than the ${limit}-byte limit`,
       );
     }
+    if (this.upgrade) {
+      // The framework already split the body from the client's input (see hijack.ts).
+      const body = await this.upgrade.body;
+      if (body.byteLength > limit) {
+        throw badParameter(`request body is larger than the ${limit}-byte limit`);
+      }
+      return body;
+    }
     const chunks: Buffer[] = [];
     let total = 0;
     for await (const chunk of this.incoming as AsyncIterable<Buffer>) {
@@ -162,6 +167,15 @@ export class EngineRequest {
   /** The body as a byte stream, for uploads of any size (`docker load`, `docker build`). */
   bodyStream(): ReadableStream<Uint8Array> {
     this.#takeBody();
+    if (this.upgrade) {
+      const body = this.upgrade.body;
+      return new ReadableStream<Uint8Array>({
+        async start(controller) {
+          controller.enqueue(await body);
+          controller.close();
+        },
+      });
+    }
     const incoming = this.incoming;
     return new ReadableStream<Uint8Array>({
       start(controller) {
@@ -187,12 +201,25 @@ export class EngineRequest {
     this.#bodyTaken = true;
   }
 
+  /** The stream hijack() returned, if the handler took the connection over. */
+  get hijacked(): HijackedStream | undefined {
+    return this.#hijacked;
+  }
+
   /**
    * Takes over the connection for a raw two-way stream (attach, exec start): answers
    * `101 UPGRADED` when the client asked to upgrade, else 200 with the raw-stream media
-   * type (output only). Read the JSON body, if any, before calling this.
+   * type (output only). The body, if any, is never part of the stream's input (read it
+   * with json() before or after); checks that can fail belong before this call, since
+   * afterwards an error can only close the connection.
    */
   hijack(): HijackedStream {
+    if (this.#hijacked) throw new EngineError(500, "the connection was already hijacked");
+    this.#hijacked = this.#takeOver();
+    return this.#hijacked;
+  }
+
+  #takeOver(): HijackedStream {
     if (this.upgrade) {
       const reply = this.reply as SocketReply;
       reply.writeHead(101, "UPGRADED", {
@@ -202,7 +229,7 @@ export class EngineRequest {
         ...this.baseHeaders,
       });
       reply.markFinished();
-      return hijackedSocket(this.upgrade.socket, this.upgrade.head);
+      return hijackedSocket(this.upgrade);
     }
     const reply = this.reply as HttpReply;
     return hijackedResponse(reply.response, this.baseHeaders);

@@ -6,12 +6,14 @@
 // every chunk gets an 8-byte header naming its stream ("stdcopy" framing):
 //   [stream: 0 stdin, 1 stdout, 2 stderr][0][0][0][payload length, uint32 big-endian]
 // The daemon ends the session by closing; a client whose stdin ended half-closes its
-// side, and output keeps flowing after that.
+// side, and output keeps flowing after that. Two edges the server handles for every
+// handler: a request body (exec start sends one) is split off before the bytes become
+// stdin, and an error after the 101 closes the connection (no status can follow it).
 // Mirrors moby's api/server/router/container/container_routes.go (postContainersAttach,
 // the 101 UPGRADED answer) and pkg/stdcopy (StdWriter).
 
 import type { Socket } from "node:net";
-import type { ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 
 /** The stream numbers of the stdcopy framing. */
 export const StreamType = { stdin: 0, stdout: 1, stderr: 2, systemError: 3 } as const;
@@ -58,31 +60,123 @@ export interface HijackedStream {
   readonly closed: AbortSignal;
 }
 
-/** Wraps an upgraded socket (with the bytes that arrived right after the headers). */
-export function hijackedSocket(socket: Socket, head: Uint8Array): HijackedStream {
+/**
+ * An upgrade request's connection, from the moment node:http hands it over: it splits
+ * the bytes that follow the headers into the request body (`Content-Length` bytes) and
+ * the client's input after it.
+ *
+ * Why this is needed: `docker exec` sends `POST /exec/{id}/start` with `Connection:
+ * Upgrade` *and* a JSON body ({"Detach":false,"Tty":true}). node:http stops parsing an
+ * upgrade request at the end of its headers. Whatever of the body came in the same
+ * packet is still delivered as request data (`incoming.on("data")`), but the rest
+ * arrives on the raw socket, where it looks exactly like the first bytes of stdin.
+ * The split must therefore happen before any handler sees the socket. (moby does not
+ * have the problem: Go's server reads the body before the handler hijacks.)
+ */
+export class UpgradedConnection {
+  /** The request body, whichever side delivered it (shorter if the client hung up early). */
+  readonly body: Promise<Uint8Array>;
+  /** The bytes after the body: the client's stdin. */
+  readonly input: ReadableStream<Uint8Array>;
+  readonly #bodyLength: number;
+  readonly #fromRequest: Uint8Array[] = [];
+  readonly #fromSocket: Uint8Array[] = [];
+  readonly #resolveBody: (body: Uint8Array) => void;
+  #inputController?: ReadableStreamDefaultController<Uint8Array>;
+  #bodyComplete = false;
+  #inputOpen = true;
+
+  constructor(
+    readonly socket: Socket,
+    head: Uint8Array,
+    incoming: IncomingMessage,
+    bodyLength: number,
+  ) {
+    this.#bodyLength = bodyLength;
+    const body = Promise.withResolvers<Uint8Array>();
+    this.body = body.promise;
+    this.#resolveBody = body.resolve;
+    this.input = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        this.#inputController = controller;
+      },
+      cancel: () => {
+        this.#inputOpen = false;
+      },
+    });
+    if (head.byteLength > 0) this.#fromSocket.push(new Uint8Array(head));
+    if (bodyLength > 0) {
+      incoming.on("data", (chunk: Uint8Array) => {
+        if (!this.#bodyComplete) this.#fromRequest.push(new Uint8Array(chunk));
+        this.#splitWhenComplete(false);
+      });
+    }
+    socket.on("data", (chunk: Uint8Array) => {
+      if (this.#bodyComplete) this.#enqueue(new Uint8Array(chunk));
+      else {
+        this.#fromSocket.push(new Uint8Array(chunk));
+        this.#splitWhenComplete(false);
+      }
+    });
+    // The client half-closed (stdin is over, output may go on) or went away.
+    const finish = () => {
+      this.#splitWhenComplete(true);
+      this.#closeInput();
+    };
+    socket.on("end", finish);
+    socket.on("close", finish);
+    this.#splitWhenComplete(false);
+  }
+
+  /** Once `Content-Length` bytes arrived (request data first, then the socket's), splits them. */
+  #splitWhenComplete(clientDone: boolean): void {
+    if (this.#bodyComplete) return;
+    const received = [...this.#fromRequest, ...this.#fromSocket];
+    const total = received.reduce((sum, chunk) => sum + chunk.byteLength, 0);
+    if (total < this.#bodyLength && !clientDone) return;
+    this.#bodyComplete = true;
+    const joined = concatBytes(received);
+    const length = Math.min(this.#bodyLength, joined.byteLength);
+    this.#fromRequest.length = 0;
+    this.#fromSocket.length = 0;
+    this.#resolveBody(joined.slice(0, length));
+    if (joined.byteLength > length) this.#enqueue(joined.slice(length));
+  }
+
+  #enqueue(bytes: Uint8Array): void {
+    if (!this.#inputOpen || bytes.byteLength === 0) return;
+    this.#inputController?.enqueue(bytes);
+  }
+
+  #closeInput(): void {
+    if (!this.#inputOpen) return;
+    this.#inputOpen = false;
+    try {
+      this.#inputController?.close();
+    } catch { /* already cancelled */ }
+  }
+}
+
+/** Joins byte chunks into one array. */
+export function concatBytes(chunks: Uint8Array[]): Uint8Array {
+  const total = chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0);
+  const joined = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    joined.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return joined;
+}
+
+/** Wraps an upgraded connection (after its 101 answer) as a two-way raw stream. */
+export function hijackedSocket(connection: UpgradedConnection): HijackedStream {
+  const socket = connection.socket;
   const closed = new AbortController();
   socket.on("error", () => closed.abort(new Error("hijacked connection failed")));
   socket.on("close", () => closed.abort(new Error("client disconnected")));
+  if (socket.destroyed) closed.abort(new Error("client disconnected"));
   socket.setNoDelay?.(true);
-
-  const input = new ReadableStream<Uint8Array>({
-    start(controller) {
-      if (head.byteLength > 0) controller.enqueue(new Uint8Array(head));
-      let open = true;
-      const finish = () => {
-        if (!open) return;
-        open = false;
-        try {
-          controller.close();
-        } catch { /* already cancelled */ }
-      };
-      socket.on("data", (chunk: Uint8Array) => {
-        if (open) controller.enqueue(new Uint8Array(chunk));
-      });
-      socket.on("end", finish); // the client half-closed: stdin is over, output may go on
-      socket.on("close", finish);
-    },
-  });
 
   const write = (bytes: Uint8Array): Promise<void> => {
     if (closed.signal.aborted || socket.destroyed || !socket.writable) return Promise.resolve();
@@ -101,21 +195,27 @@ export function hijackedSocket(socket: Socket, head: Uint8Array): HijackedStream
   };
 
   return {
-    input,
+    input: connection.input,
     write,
     writeFrame: (stream, payload) => write(frameChunk(stream, payload)),
     close() {
       if (socket.destroyed) return Promise.resolve();
       return new Promise((resolve) => {
-        socket.end(() => {
-          socket.destroy();
+        // A client that stopped reading must not keep the socket open forever.
+        const timer = setTimeout(() => socket.destroy(), CLOSE_FLUSH_TIMEOUT_MS);
+        socket.once("close", () => {
+          clearTimeout(timer);
           resolve();
         });
+        socket.end(() => socket.destroy());
       });
     },
     closed: closed.signal,
   };
 }
+
+/** How long close() lets buffered output flush before cutting the connection. */
+const CLOSE_FLUSH_TIMEOUT_MS = 5_000;
 
 /**
  * A hijack for a client that did not ask to upgrade (curl, old clients): dockerd then

@@ -4,8 +4,9 @@
 // there: a request with both `Content-Length` and `Connection: Upgrade` (docker always
 // sends both for attach/exec), and handing the raw socket over after a 101 answer.
 // Every request is answered, whatever happens: unknown paths get a 404 JSON message,
-// a handler's exception becomes `{"message": ...}` with its status, and a broken
-// client cannot bring the daemon down.
+// a handler's exception becomes `{"message": ...}` with its status (or, once the
+// connection was hijacked, closes it: the client then knows the session is over), and
+// a broken client cannot bring the daemon down.
 // Mirrors moby's api/server/server.go (Server.serveAPI, makeHTTPHandler) and the
 // listener set-up of cmd/dockerd/daemon.go (listeners.Init, socket mode 0660).
 
@@ -14,8 +15,11 @@ import type { Socket } from "node:net";
 import { Buffer } from "node:buffer";
 import { EngineRequest } from "./context.ts";
 import { describeError, EngineError, notFoundError } from "./errors.ts";
+import { UpgradedConnection } from "./hijack.ts";
 import { commonHeaders, HttpReply, type Reply, SocketReply } from "./reply.ts";
 import { type EngineRouter, stripVersion } from "./router.ts";
+import { traceIncoming } from "../../trace/hooks.ts";
+import { TRACE_HEADER } from "../../trace/types.ts";
 
 /** The logging the server does (a subset of the daemon's logger). */
 export interface ServerLog {
@@ -51,7 +55,10 @@ export class EngineServer {
       // Without this, an EPIPE on a hijacked connection is an uncaught error.
       socket.on("error", () => {});
       this.#track(socket);
-      this.#handle(request, new SocketReply(socket, this.#headers), { socket, head });
+      // Start separating the body from the client's input before anything can be
+      // awaited: the socket's bytes flow from now on (see UpgradedConnection).
+      const connection = new UpgradedConnection(socket, head, request, upgradeBodyLength(request));
+      this.#handle(request, new SocketReply(socket, this.#headers), connection);
     });
     this.#server.on("connection", (socket: Socket) => {
       socket.on("error", () => {});
@@ -102,12 +109,13 @@ export class EngineServer {
   async #handle(
     incoming: IncomingMessage,
     reply: Reply,
-    upgrade: { socket: Socket; head: Uint8Array } | undefined,
+    upgrade: UpgradedConnection | undefined,
   ): Promise<void> {
     const log = this.options.log();
     const url = new URL(incoming.url ?? "/", "http://api.moby.localhost");
     const method = incoming.method ?? "GET";
     log.debug("Calling " + method + " " + url.pathname);
+    let request: EngineRequest | undefined;
     try {
       const { version, path } = stripVersion(url.pathname);
       const match = this.router.match(method, path);
@@ -118,7 +126,7 @@ export class EngineServer {
           `method ${method} is not allowed on ${path} (use ${match.allowed.join(", ")})`,
         );
       }
-      const request = new EngineRequest(
+      request = new EngineRequest(
         incoming,
         reply,
         path,
@@ -128,7 +136,11 @@ export class EngineServer {
         upgrade,
         this.#headers,
       );
-      const result = await match.handler(request);
+      const result = await traceIncoming( // --trace: follow a traced request (lib/trace)
+        request.header(TRACE_HEADER),
+        () => `${method} ${path}`,
+        () => match.handler(request!),
+      );
       if (reply.finished || reply.started) return;
       if (result === undefined) reply.noContent();
       else reply.json(result);
@@ -142,6 +154,13 @@ export class EngineServer {
       ) {
         log.debug(error.stack);
       }
+      const hijacked = request?.hijacked;
+      if (hijacked) {
+        // Too late for a status: the client holds a raw stream. Closing it is the only
+        // way to tell it the session is over (otherwise it would wait forever).
+        await hijacked.close().catch(() => {});
+        return;
+      }
       try {
         reply.error(error);
       } catch { /* the connection is already gone */ }
@@ -150,6 +169,15 @@ export class EngineServer {
       if (!upgrade && !incoming.complete) incoming.resume();
     }
   }
+}
+
+/**
+ * The body length of an upgrade request. Docker clients send `Content-Length`; a
+ * chunked upgrade request is not something they do, and its body is treated as absent.
+ */
+function upgradeBodyLength(request: IncomingMessage): number {
+  const length = Number(request.headers["content-length"] ?? "0");
+  return Number.isSafeInteger(length) && length > 0 ? length : 0;
 }
 
 /** The Reply type for handlers that need to know which kind they got (hijack does). */

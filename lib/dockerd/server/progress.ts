@@ -9,6 +9,7 @@
 
 import type { Reply, ResponseStream } from "./reply.ts";
 import { encodeJson } from "./json.ts";
+import { humanSize } from "../../units/mod.ts";
 
 /** One line of a progress stream (moby's JSONMessage). */
 export interface JsonMessage {
@@ -22,26 +23,8 @@ export interface JsonMessage {
   aux?: unknown;
 }
 
-const decimalUnits = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
-
 /** go-units HumanSize: decimal units, 4 significant digits ("38.91kB", "1.982MB", "115B"). */
-export function humanSize(bytes: number): string {
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < decimalUnits.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${formatSignificant(value, 4)}${decimalUnits[unit]}`;
-}
-
-/** Go's `%.4g`: `precision` significant digits, trailing zeros dropped. */
-function formatSignificant(value: number, precision: number): string {
-  let text = value.toPrecision(precision);
-  if (text.includes("e")) text = String(Number(text));
-  if (text.includes(".")) text = text.replace(/0+$/, "").replace(/\.$/, "");
-  return text;
-}
+export { humanSize };
 
 /** The progress text of moby's JSONProgress.String for a non-terminal (wide) client. */
 export function progressBar(current: number, total: number): string {

@@ -46,7 +46,10 @@ export class HostPortAllocator {
   #next: number;
 
   constructor(readonly range = defaultEphemeralRange) {
-    this.#next = range.start;
+    // Docker starts at the bottom of the range; mini starts at a random place in it, so
+    // that several daemons on one machine (tests, or a restarted daemon whose proxies
+    // died with its predecessor) do not all reach for 49153 first.
+    this.#next = range.start + Math.floor(Math.random() * (range.end - range.start + 1));
   }
 
   // Keyed on protocol and port only: 0.0.0.0:P and 127.0.0.1:P cannot both be bound.

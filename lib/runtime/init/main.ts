@@ -21,6 +21,7 @@ import { prepareRootfs } from "./rootfs.ts";
 import { applyProcessSettings, environmentWithHome, execProcess, lookPath } from "./finalize.ts";
 import { setupConsole } from "./console.ts";
 import { initPipeVariable } from "./environment.ts";
+import { initTrace, openInitTrace } from "../../trace/init_trace.ts";
 
 /** Creates or joins every namespace but the PID one (we were born in that). */
 function enterNamespaces(namespaces: readonly LinuxNamespace[]): void {
@@ -66,6 +67,10 @@ function joinContainer(config: InitConfig): void {
  */
 function createContainer(config: InitConfig, channel: SyncChannel): () => void {
   enterNamespaces(config.namespaces);
+  initTrace()?.step(
+    "unshare/setns: namespaces",
+    config.namespaces.map((entry) => entry.type + (entry.path ? `=${entry.path}` : "")).join(" "),
+  ); // --trace
   if (!config.namespaces.some((namespace) => namespace.type === "mount")) {
     throw new Error("mini-runc needs a mount namespace to set up the rootfs");
   }
@@ -82,6 +87,7 @@ function createContainer(config: InitConfig, channel: SyncChannel): () => void {
     channel.expect("hooks-done", "mini-runc");
   });
   if (config.spec.hostname !== undefined) sethostname(config.spec.hostname);
+  initTrace()?.step("sethostname", config.spec.hostname ?? "(unchanged)"); // --trace
   if (config.spec.domainname !== undefined) setdomainname(config.spec.domainname);
   chdir(config.process.cwd);
   return () => {
@@ -103,14 +109,19 @@ function main(): void {
   let waitForStart = () => {};
   try {
     config = channel.expect("config", "mini-runc").config;
+    openInitTrace(config.trace)?.step("config received", `pid ${getpid()} in its PID namespace`); // --trace
     channel.expect("go", "mini-runc");
     if (config.mode === "create") waitForStart = createContainer(config, channel);
     else joinContainer(config);
+    if (config.mode !== "create") initTrace()?.step("setns: joined the container's namespaces"); // --trace
     if (config.process.terminal) setupConsole(config);
     env = environmentWithHome(config.process);
     program = lookPath(config.process.args[0], env);
     if (config.process.oomScoreAdj !== undefined) {
       Deno.writeTextFileSync("/proc/self/oom_score_adj", String(config.process.oomScoreAdj));
+    }
+    if (config.mode === "create") {
+      initTrace()?.step("ready: blocks opening the exec FIFO until `mini-runc start`"); // --trace
     }
     channel.send({ type: "ready", pid: getpid() });
   } catch (error) {
@@ -124,11 +135,19 @@ function main(): void {
   channel.close();
   try {
     waitForStart();
+    if (config.mode === "create") initTrace()?.step("exec FIFO opened: starting"); // --trace
     applyProcessSettings(config.process);
+    initTrace()?.step(
+      "rlimits, uid/gid, capabilities, no_new_privs",
+      `${
+        config.process.capabilities?.bounding?.length ?? "all"
+      } capabilities kept, uid ${config.process.user.uid}`,
+    ); // --trace
   } catch (error) {
     console.error(`mini-runc init: ${(error as Error).message}`);
     Deno.exit(1);
   }
+  initTrace()?.step("execve", [program, ...config.process.args.slice(1)].join(" ")); // --trace
   execProcess(program, config.process.args, env, config.preserveFds);
 }
 

@@ -10,6 +10,7 @@ import { chdir, chroot, fchdir } from "../../linux/identity.ts";
 import { closeFile, openFile, OpenFlags } from "../../linux/files.ts";
 import { Errno, LinuxError } from "../../linux/errors.ts";
 import { mount, MountFlags, pivotRoot, unmount, UnmountFlags } from "../../linux/mount.ts";
+import { initTrace } from "../../trace/init_trace.ts";
 import { parseMountOptions, propagationOptions } from "../../linux/mount_options.ts";
 import { readMountInfo } from "../../linux/mountinfo.ts";
 import type { InitConfig, Mount } from "../types.ts";
@@ -237,10 +238,15 @@ export function prepareRootfs(config: InitConfig, beforePivot: () => void): void
     mount(null, parentMountOf(rootfs), null, MountFlags.PRIVATE);
   }
   mount(rootfs, rootfs, "bind", MountFlags.BIND | MountFlags.REC);
+  initTrace()?.step(`mount --make-${propagationName} /; mount --rbind rootfs rootfs`, rootfs); // --trace
 
   const deferred: DeferredRemount[] = [];
   const mounts = spec.mounts ?? [];
   for (const entry of mounts) deferred.push(...mountEntry(config, entry));
+  initTrace()?.step(
+    "mounts",
+    mounts.map((entry) => `${entry.type ?? "bind"} ${entry.destination}`).join(", "),
+  ); // --trace
 
   const devIsBound = mounts.some((entry) => entry.destination === "/dev" && isBindMount(entry));
   if (!devIsBound) {
@@ -255,6 +261,10 @@ export function prepareRootfs(config: InitConfig, beforePivot: () => void): void
 
   if (config.noPivot) moveIntoRootfs(rootfs);
   else pivotIntoRootfs(rootfs);
+  initTrace()?.step(
+    config.noPivot ? "mount --move rootfs /; chroot" : "pivot_root . . ; umount -l old root",
+    rootfs,
+  ); // --trace
 
   writeSysctls(spec.linux?.sysctl ?? {});
   for (const path of spec.linux?.readonlyPaths ?? []) readonlyPath(path);
@@ -265,4 +275,10 @@ export function prepareRootfs(config: InitConfig, beforePivot: () => void): void
   if (spec.root?.readonly) {
     mount(null, "/", null, MountFlags.BIND | MountFlags.REMOUNT | MountFlags.RDONLY);
   }
+  initTrace()?.step(
+    "sysctls, readonly and masked paths",
+    `${spec.linux?.maskedPaths?.length ?? 0} masked, ${
+      spec.linux?.readonlyPaths?.length ?? 0
+    } read-only`,
+  ); // --trace
 }

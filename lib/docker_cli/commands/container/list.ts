@@ -35,7 +35,10 @@ async function runPs(cli: DockerCli, flags: ParsedFlags): Promise<number> {
     }
   }
   let size = values.size as boolean;
-  if (format !== "" && !quiet && !size && !flags.changed.has("size") && format.includes(".Size")) {
+  // docker finds out by running the template on a recorder: `.Size` is a use, and so is
+  // `{{json .}}`, which marshals every field (the plain `json` format does not).
+  const usesSize = format.includes(".Size") || /\{\{-?\s*json\s+\.\s*-?\}\}/.test(format);
+  if (format !== "" && !quiet && !size && !flags.changed.has("size") && usesSize) {
     size = true;
   }
   let limit = values.last as number;

@@ -93,6 +93,8 @@ function executeLikeDocker(template: Template, object: Record<string, unknown>):
   const typed = Object.fromEntries(
     Object.entries(object).map(([key, value]) => [key === "Id" ? "ID" : key, value]),
   );
+  // Marshalled back (`{{json .}}`), the Go struct spells it "Id" again, in the daemon's order.
+  Object.defineProperty(typed, "toJSON", { value: () => object, enumerable: false });
   try {
     return template.execute(typed, {}, { missingKeyError: true });
   } catch (error) {

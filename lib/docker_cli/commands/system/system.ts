@@ -101,6 +101,16 @@ interface ServerVersion {
   [key: string]: unknown;
 }
 
+/**
+ * The server half as a template sees it: Go's field names (`{{.Server.APIVersion}}`,
+ * where the API's JSON says "ApiVersion"), while `{{json .}}` still prints the API's.
+ */
+function serverForTemplate(server: ServerVersion | null) {
+  if (server === null) return null;
+  const { ApiVersion, ...fields } = server;
+  return { ...fields, APIVersion: ApiVersion ?? "", toJSON: () => server };
+}
+
 async function runVersion(cli: DockerCli, flags: ParsedFlags): Promise<number> {
   let format = flags.values.format as string;
   if (format === "") format = DEFAULT_VERSION_TEMPLATE;
@@ -147,7 +157,10 @@ async function runVersion(cli: DockerCli, flags: ParsedFlags): Promise<number> {
   } catch (error) {
     failure = error;
   }
-  const data = { Client: clientVersion(cli.client().apiVersion), Server: server };
+  const data = {
+    Client: clientVersion(cli.client().apiVersion),
+    Server: serverForTemplate(server),
+  };
   const writer = new TabWriter(20, 1);
   let templateError: unknown;
   try {

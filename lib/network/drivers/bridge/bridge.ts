@@ -41,7 +41,12 @@ export function ensureBridge(socket: NetlinkSocket, spec: BridgeSpec): number {
     );
   }
   if (!bridge) {
-    createBridge(socket, spec.name, { mtu: spec.mtu });
+    try {
+      createBridge(socket, spec.name, { mtu: spec.mtu });
+    } catch (error) {
+      // Another daemon sharing this bridge name may have created it a moment ago.
+      if (!findLink(socket, spec.name)) throw error;
+    }
     bridge = getLink(socket, spec.name);
   }
   const addresses = listAddresses(socket).filter((entry) => entry.interfaceIndex === bridge.index);
@@ -57,7 +62,14 @@ export function ensureBridge(socket: NetlinkSocket, spec: BridgeSpec): number {
           `(ip link del ${spec.name}) or set "bip" to match`,
       );
     }
-    addAddress(socket, bridge.index, spec.gateway, spec.prefixLength);
+    try {
+      addAddress(socket, bridge.index, spec.gateway, spec.prefixLength);
+    } catch (error) {
+      const added = listAddresses(socket).some((entry) =>
+        entry.interfaceIndex === bridge.index && entry.address === spec.gateway
+      );
+      if (!added) throw error;
+    }
   }
   if (!bridge.up) setLinkUp(socket, bridge.index);
   return bridge.index;

@@ -1,0 +1,205 @@
+// What this teaches: the build context is just a tar of a directory that the client
+// sends in the request body. The daemon unpacks it into a private directory (with the
+// same hardened tar reader that applies image layers, so a hostile tar cannot write
+// outside it), reads the Dockerfile from it, and drops the files `.dockerignore`
+// excludes, so that no COPY can see them. A body that is not a tar at all is taken as
+// the Dockerfile itself (`docker build - < Dockerfile`).
+// Mirrors moby's builder/remotecontext (detect.go FromArchive/newArchiveRemote,
+// tarsum.go's unpacked context, the .dockerignore handling of removeDockerfile) and
+// builder/dockerignore.
+
+import { join } from "node:path";
+import dockerignore, { type Ignore } from "@balena/dockerignore";
+import { applyLayer } from "../archive/apply.ts";
+import { detectCompression } from "../archive/compression.ts";
+
+/** An unpacked build context on disk. */
+export interface BuildContext {
+  /** The directory holding the context's files. */
+  root: string;
+  /** The Dockerfile's text. */
+  dockerfile: string;
+  /** Paths (relative, `/`-separated) that .dockerignore removed. */
+  ignored: string[];
+  /** Deletes the directory. */
+  remove(): Promise<void>;
+}
+
+/** Reads the first `count` bytes of a stream and gives back an equivalent stream. */
+async function peek(
+  stream: ReadableStream<Uint8Array>,
+  count: number,
+): Promise<{ head: Uint8Array; stream: ReadableStream<Uint8Array> }> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  let finished = false;
+  while (length < count) {
+    const { value, done } = await reader.read();
+    if (done) {
+      finished = true;
+      break;
+    }
+    chunks.push(value);
+    length += value.byteLength;
+  }
+  const head = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    head.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  const rest = new ReadableStream<Uint8Array>({
+    start(controller) {
+      if (head.byteLength > 0) controller.enqueue(head);
+      if (finished) controller.close();
+    },
+    async pull(controller) {
+      const { value, done } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+  return { head, stream: rest };
+}
+
+/** True when `head` starts a tar archive (ustar magic) or a compressed stream. */
+function looksLikeArchive(head: Uint8Array): boolean {
+  if (head.byteLength === 0) return true; // an empty tar: no Dockerfile, reported later
+  if (detectCompression(head) !== "none") return true;
+  if (head.byteLength >= 262) {
+    const magic = new TextDecoder().decode(head.subarray(257, 262));
+    if (magic === "ustar") return true;
+  }
+  return false;
+}
+
+/** The Dockerfile path inside the context, checked to stay inside it. */
+export function dockerfilePathIn(root: string, name: string): string {
+  const parts: string[] = [];
+  for (const part of name.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") {
+      if (parts.length === 0) {
+        throw new Error(`the Dockerfile (${name}) must be within the build context`);
+      }
+      parts.pop();
+    } else parts.push(part);
+  }
+  return join(root, ...parts);
+}
+
+/**
+ * Unpacks the context from `body` into a new directory under `scratchDirectory`, reads
+ * the Dockerfile named `dockerfileName` and applies `.dockerignore`.
+ */
+export async function extractContext(
+  body: ReadableStream<Uint8Array>,
+  scratchDirectory: string,
+  dockerfileName: string,
+): Promise<BuildContext> {
+  await Deno.mkdir(scratchDirectory, { recursive: true });
+  const root = await Deno.makeTempDir({ dir: scratchDirectory, prefix: "build-context-" });
+  const remove = () => Deno.remove(root, { recursive: true }).catch(() => {});
+  try {
+    const { head, stream } = await peek(body, 512);
+    if (looksLikeArchive(head)) {
+      try {
+        await applyLayer(root, stream, {
+          whiteoutFormat: "oci",
+          allowDevices: false,
+          sameOwner: false,
+        });
+      } catch (error) {
+        throw new Error(`cannot read the build context: ${(error as Error).message}`);
+      }
+    } else {
+      // Not a tar: the body is the Dockerfile itself.
+      const file = await Deno.open(join(root, "Dockerfile"), { write: true, create: true });
+      await stream.pipeTo(file.writable);
+      dockerfileName = "Dockerfile";
+    }
+    const dockerfilePath = dockerfilePathIn(root, dockerfileName);
+    let dockerfile: string;
+    try {
+      const info = await Deno.lstat(dockerfilePath);
+      if (!info.isFile) throw new Deno.errors.NotFound();
+      if (info.size > 16 * 1024 * 1024) throw new Error(`the Dockerfile is too large`);
+      dockerfile = await Deno.readTextFile(dockerfilePath);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      throw new Error(
+        `Cannot locate specified Dockerfile: ${dockerfileName}`,
+      );
+    }
+    const ignored = await applyDockerignore(root);
+    return { root, dockerfile, ignored, remove };
+  } catch (error) {
+    await remove();
+    throw error;
+  }
+}
+
+// The package's typings describe a CommonJS default export that Deno's types see as a namespace.
+const createMatcher = dockerignore as unknown as (options?: { ignorecase?: boolean }) => Ignore;
+
+/** Reads `.dockerignore` (if any) and deletes every file it excludes. */
+async function applyDockerignore(root: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(join(root, ".dockerignore"));
+  } catch {
+    return [];
+  }
+  // Docker cleans each pattern: a leading "/" or "./" means the context root.
+  const patterns = text.split("\n").map((line) => line.trim()).filter((line) =>
+    line !== "" && !line.startsWith("#")
+  ).map((line) => {
+    const negated = line.startsWith("!");
+    const path = (negated ? line.slice(1) : line).replace(/^(\.?\/)+/, "");
+    return negated ? `!${path}` : path;
+  }).filter((line) => line !== "" && line !== "!");
+  if (patterns.length === 0) return [];
+  const matcher = createMatcher({ ignorecase: false }).add(patterns);
+  const hasExceptions = patterns.some((pattern) => pattern.startsWith("!"));
+  const removed: string[] = [];
+  async function walk(directory: string, relative: string): Promise<void> {
+    const names: { name: string; isDirectory: boolean }[] = [];
+    for await (const entry of Deno.readDir(directory)) {
+      names.push({ name: entry.name, isDirectory: entry.isDirectory });
+    }
+    for (const { name, isDirectory } of names) {
+      const path = join(directory, name);
+      const relativePath = relative === "" ? name : `${relative}/${name}`;
+      const excluded = matcher.ignores(relativePath);
+      if (isDirectory) {
+        if (excluded && !hasExceptions) {
+          await Deno.remove(path, { recursive: true });
+          removed.push(relativePath);
+          continue;
+        }
+        await walk(path, relativePath);
+        if (excluded) {
+          // Kept only for the exceptions inside it; an empty ignored directory goes.
+          let empty = true;
+          for await (const _ of Deno.readDir(path)) {
+            empty = false;
+            break;
+          }
+          if (empty) {
+            await Deno.remove(path);
+            removed.push(relativePath);
+          }
+        }
+      } else if (excluded) {
+        await Deno.remove(path);
+        removed.push(relativePath);
+      }
+    }
+  }
+  await walk(root, "");
+  return removed;
+}

@@ -1,0 +1,79 @@
+// What this teaches: the endpoint behind `docker build` (the legacy builder that
+// `DOCKER_BUILDKIT=0` selects). The CLI sends the context as a tar body and the options
+// in the query string; the daemon answers 200 with a stream of JSON messages. A
+// failure before the first step (unreadable context, Dockerfile syntax, bad options)
+// is a plain HTTP error, as in dockerd; once steps ran, it is an `errorDetail`
+// message in the stream whose `code` (a RUN's exit code) becomes the CLI's exit code.
+// The builder itself is lib/builder.
+// Mirrors moby's api/server/router/build/build.go and build_routes.go (postBuild).
+
+import { BuildStepError, DockerfileParseError } from "../../builder/types.ts";
+import { buildImage, buildOptionsFromQuery, NdjsonBuildOutput } from "../../builder/mod.ts";
+import type { Daemon } from "../daemon.ts";
+import { badParameter, EngineError, notImplementedError } from "../server/errors.ts";
+import { ProgressWriter } from "../server/progress.ts";
+import type { EngineRouter } from "../server/router.ts";
+import type { EngineModule } from "../types.ts";
+import { containerServiceOf } from "./containers.ts";
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** `POST /build`. */
+export const buildModule: EngineModule = {
+  name: "build",
+  register(router: EngineRouter, daemon: Daemon) {
+    router.post("/build", async (request) => {
+      const containers = containerServiceOf(daemon);
+      if (!containers) {
+        throw notImplementedError("docker build needs the containers module of mini-dockerd");
+      }
+      let options;
+      try {
+        options = buildOptionsFromQuery(request.query);
+      } catch (error) {
+        throw badParameter(messageOf(error));
+      }
+      const output = new NdjsonBuildOutput(new ProgressWriter(request.reply), options.quiet);
+      try {
+        const result = await buildImage(
+          { daemon, containers },
+          request.bodyStream(),
+          options,
+          output,
+        );
+        await output.finish(result.imageId);
+      } catch (error) {
+        daemon.log.debug("build failed", { error: messageOf(error) });
+        if (!output.started) {
+          if (error instanceof EngineError) throw error;
+          if (error instanceof DockerfileParseError || error instanceof BuildStepError) {
+            throw badParameter(error.message);
+          }
+          throw badParameter(messageOf(error));
+        }
+        const code = error instanceof BuildStepError ? error.code : undefined;
+        await output.failWith(messageOf(error), code).catch(() => {});
+      }
+    });
+  },
+  async start(daemon: Daemon) {
+    // COPY/ADD/WORKDIR steps write into read-write layers that belong to no container;
+    // a daemon killed in the middle of such a step leaves one behind. Containers are
+    // restored by now (their module starts first), so a layer of no container is such
+    // a leftover.
+    const containers = containerServiceOf(daemon);
+    if (!containers) return;
+    const known = new Set(containers.store.list().map((container) => container.id));
+    for (const layer of daemon.layers.listContainerLayers()) {
+      if (known.has(layer.containerId)) continue;
+      daemon.log.info("removing the layer of an interrupted build step", {
+        layer: layer.containerId,
+      });
+      await daemon.layers.removeContainerLayer(layer.containerId).catch((error) =>
+        daemon.log.warn("cannot remove a leftover build layer", { error: messageOf(error) })
+      );
+    }
+  },
+};
