@@ -40,7 +40,7 @@ import { processGone, waitForProcessExit } from "../shim/reaper.ts";
 import { OciRuntime } from "../shim/runtime.ts";
 import { startShim } from "../shim/spawn.ts";
 import { raceTimeout, TIMED_OUT } from "../shim/timeouts.ts";
-import type { ProcessInfo, StdioPaths } from "../shim/types.ts";
+import type { ConnectResponse, ProcessInfo, StdioPaths } from "../shim/types.ts";
 import type { CreateTaskRequest, ExecProcessRequest, TaskExit, TaskInfo } from "./types.ts";
 
 /** mini-runc, run by the shim under Deno (see OciRuntime): the default OCI runtime. */
@@ -57,6 +57,14 @@ export const RUNC_RUNTIME_NAMES: readonly string[] = [
 
 /** How long the daemon waits for a shim's answer to Connect or State. */
 const SHIM_CALL_TIMEOUT_MS = 5_000;
+
+/**
+ * How long a restarted daemon keeps asking a shim whose process still runs before it
+ * calls it hung and kills it (with its container). On a loaded machine a healthy shim
+ * can miss one 5-second window; killing a live container for that would be worse than
+ * a slower start.
+ */
+const SHIM_RECONNECT_PATIENCE_MS = 30_000;
 
 /** The exit status reported for a task whose shim died (as containerd: SIGKILL). */
 const DEAD_SHIM_EXIT_STATUS = 137;
@@ -333,10 +341,8 @@ export class TaskManager {
     const address = (await Deno.readTextFile(paths.address).catch(() => "")).trim();
     const recordedPid = await readPid(paths.shimPid);
     const shim = new ShimClient(address || "unix:///nonexistent");
-    const answer = address === ""
-      ? undefined
-      : await raceTimeout(shim.connect().catch(() => undefined), SHIM_CALL_TIMEOUT_MS);
-    const alive = answer !== undefined && answer !== TIMED_OUT;
+    const answer = address === "" ? undefined : await connectPatiently(shim, recordedPid, id);
+    const alive = answer !== undefined;
     // A shim that answers says who it is; trust that over the pid file.
     const shimPid = alive ? answer.shimPid : recordedPid;
     const task = new ShimTask(
@@ -572,6 +578,25 @@ function taskKey(namespace: string, id: string): string {
 }
 
 /** True when `pid` runs mini-containerd-shim for container `id` (guards against pid reuse). */
+/**
+ * Connect to a shim after a daemon restart: retried while the shim's process is still
+ * there, for up to SHIM_RECONNECT_PATIENCE_MS. Undefined when it never answered.
+ */
+async function connectPatiently(
+  shim: ShimClient,
+  recordedPid: number,
+  id: string,
+): Promise<ConnectResponse | undefined> {
+  const deadline = Date.now() + SHIM_RECONNECT_PATIENCE_MS;
+  while (true) {
+    const answer = await raceTimeout(shim.connect().catch(() => undefined), SHIM_CALL_TIMEOUT_MS);
+    if (answer !== undefined && answer !== TIMED_OUT) return answer;
+    const stillRunning = recordedPid > 0 && isShimOf(recordedPid, id);
+    if (!stillRunning || Date.now() >= deadline) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 function isShimOf(pid: number, id: string): boolean {
   if (processGone(pid)) return false;
   try {
