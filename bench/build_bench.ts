@@ -14,7 +14,7 @@
 import { join } from "node:path";
 import { miniDockerCommand, output, REPO_ROOT, timeCommand } from "./daemons.ts";
 import { withDockerStacks } from "./docker_run_bench.ts";
-import { type BenchResult, median } from "./types.ts";
+import { type BenchResult, median, printResults } from "./types.ts";
 
 const CONTEXT = join(REPO_ROOT, "examples/web-app");
 const TAG = "web-app:bench";
@@ -77,14 +77,5 @@ export async function benchBuild(rounds = 5): Promise<BenchResult[]> {
 }
 
 if (import.meta.main) {
-  const rounds = Number(Deno.args[0] ?? 5);
-  for (const result of await benchBuild(rounds)) {
-    console.log(
-      `${result.name}: ${result.value.toFixed(0)} ${result.unit}` +
-        (result.baseline
-          ? ` | ${result.baseline.name}: ${result.baseline.value.toFixed(0)} ${result.unit}` +
-            ` | ratio ${result.ratio!.toFixed(2)}`
-          : ""),
-    );
-  }
+  printResults(await benchBuild(Number(Deno.args[0] ?? 5)), 0);
 }

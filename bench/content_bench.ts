@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { openFileStream } from "../lib/content/file_stream.ts";
 import { TestContainerd } from "../tests/helpers/containerd.ts";
-import { type BenchResult, median } from "./types.ts";
+import { type BenchResult, median, printResults } from "./types.ts";
 
 const BLOB_BYTES = 200 * 1024 * 1024;
 const RUNS = 5;
@@ -88,12 +88,5 @@ export async function benchContent(): Promise<BenchResult[]> {
 }
 
 if (import.meta.main) {
-  for (const result of await benchContent()) {
-    console.log(
-      `${result.name}: ${result.value} ${result.unit}` +
-        (result.baseline
-          ? ` | ${result.baseline.name}: ${result.baseline.value} ${result.unit} | ratio ${result.ratio}`
-          : ""),
-    );
-  }
+  printResults(await benchContent());
 }

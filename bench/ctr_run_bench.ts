@@ -18,7 +18,7 @@ import {
   stopDaemon,
 } from "./daemons.ts";
 import { IN_PROCESS_VARIABLE } from "../lib/shim/runtime_choice.ts";
-import { type BenchResult, median } from "./types.ts";
+import { type BenchResult, median, printResults } from "./types.ts";
 
 const IMAGE = "docker.io/library/busybox:latest";
 const NAMESPACE = "bench";
@@ -165,14 +165,5 @@ function removeEmptyNamespaceCgroups(): void {
 }
 
 if (import.meta.main) {
-  const rounds = Number(Deno.args[0] ?? 10);
-  for (const result of await benchCtrRun(rounds)) {
-    console.log(
-      `${result.name}: ${result.value.toFixed(1)} ${result.unit}` +
-        (result.baseline
-          ? ` | ${result.baseline.name}: ${result.baseline.value.toFixed(1)} ${result.unit}` +
-            ` | ratio ${result.ratio!.toFixed(2)}`
-          : ""),
-    );
-  }
+  printResults(await benchCtrRun(Number(Deno.args[0] ?? 10)));
 }

@@ -9,7 +9,7 @@
 
 import { type DockerStack, output } from "./daemons.ts";
 import { withDockerStacks } from "./docker_run_bench.ts";
-import type { BenchResult } from "./types.ts";
+import { type BenchResult, printResults } from "./types.ts";
 
 /** PSS in kB of one process from /proc/<pid>/smaps_rollup (0 when it is gone). */
 export function pssKilobytes(pid: number): number {
@@ -92,14 +92,5 @@ export async function benchDockerMemory(counts = [1, 10, 50]): Promise<BenchResu
 }
 
 if (import.meta.main) {
-  const counts = (Deno.args[0] ?? "1,10,50").split(",").map(Number);
-  for (const result of await benchDockerMemory(counts)) {
-    console.log(
-      `${result.name}: ${result.value.toFixed(1)} ${result.unit}` +
-        (result.baseline
-          ? ` | ${result.baseline.name}: ${result.baseline.value.toFixed(1)} ${result.unit}` +
-            ` | ratio ${result.ratio!.toFixed(2)}`
-          : ""),
-    );
-  }
+  printResults(await benchDockerMemory((Deno.args[0] ?? "1,10,50").split(",").map(Number)));
 }

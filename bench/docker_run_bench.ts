@@ -19,7 +19,7 @@ import {
   stopDockerStack,
   timeCommand,
 } from "./daemons.ts";
-import { type BenchResult, median } from "./types.ts";
+import { type BenchResult, median, printResults } from "./types.ts";
 
 /** Starts both stacks on temp roots with busybox loaded, runs `work`, stops them. */
 export async function withDockerStacks<T>(
@@ -80,13 +80,5 @@ export async function benchDockerRun(rounds = 10): Promise<BenchResult[]> {
 }
 
 if (import.meta.main) {
-  for (const result of await benchDockerRun(Number(Deno.args[0] ?? 10))) {
-    console.log(
-      `${result.name}: ${result.value.toFixed(1)} ${result.unit}` +
-        (result.baseline
-          ? ` | ${result.baseline.name}: ${result.baseline.value.toFixed(1)} ${result.unit}` +
-            ` | ratio ${result.ratio!.toFixed(2)}`
-          : ""),
-    );
-  }
+  printResults(await benchDockerRun(Number(Deno.args[0] ?? 10)));
 }

@@ -12,7 +12,7 @@
 // the only traffic goes to 127.0.0.1 and to the bench namespace's address.
 // Run: deno run --allow-all bench/network_bench.ts
 
-import { type BenchResult, median } from "./types.ts";
+import { type BenchResult, median, printResults } from "./types.ts";
 import {
   attachEndpoint,
   detachEndpoint,
@@ -494,10 +494,5 @@ export async function benchNetwork(): Promise<BenchResult[]> {
 }
 
 if (import.meta.main) {
-  for (const result of await benchNetwork()) {
-    const baseline = result.baseline
-      ? `  (${result.baseline.name}: ${result.baseline.value} ${result.unit}, ratio ${result.ratio})`
-      : "";
-    console.log(`${result.name}: ${result.value} ${result.unit}${baseline}`);
-  }
+  printResults(await benchNetwork());
 }

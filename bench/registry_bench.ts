@@ -14,7 +14,7 @@ import { TestContainerd } from "../tests/helpers/containerd.ts";
 import { writeOciLayout } from "../tests/registry/support/oci_image.ts";
 import { RealContainerd } from "../tests/registry/support/real_containerd.ts";
 import { skopeo, skopeoPushLayout, TestRegistry } from "../tests/registry/support/registry.ts";
-import { type BenchResult, median } from "./types.ts";
+import { type BenchResult, median, printResults } from "./types.ts";
 
 const runs = 3;
 const layerCount = 5;
@@ -141,12 +141,5 @@ export async function benchRegistry(): Promise<BenchResult[]> {
 }
 
 if (import.meta.main) {
-  for (const result of await benchRegistry()) {
-    console.log(
-      `${result.name}: ${result.value} ${result.unit}` +
-        (result.baseline
-          ? ` | ${result.baseline.name}: ${result.baseline.value} ${result.unit} | ratio ${result.ratio}`
-          : ""),
-    );
-  }
+  printResults(await benchRegistry());
 }

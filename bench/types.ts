@@ -29,3 +29,14 @@ export async function timeRuns(count: number, work: () => Promise<unknown>): Pro
   }
   return samples;
 }
+
+/** Prints results one per line (`name: value unit | peer: value unit | ratio r`), for a bench run alone. */
+export function printResults(results: BenchResult[], digits = 1): void {
+  for (const result of results) {
+    const peer = result.baseline
+      ? ` | ${result.baseline.name}: ${result.baseline.value.toFixed(digits)} ${result.unit}` +
+        ` | ratio ${result.ratio?.toFixed(2)}`
+      : "";
+    console.log(`${result.name}: ${result.value.toFixed(digits)} ${result.unit}${peer}`);
+  }
+}

@@ -6,5 +6,8 @@
 import { prelaunchShimInit } from "../lib/shim/prelaunch.ts";
 
 const head = prelaunchShimInit(Deno.args);
-const { runShim } = await import("../lib/shim/main.ts");
+// A computed specifier: Deno loads a literal `import("…")` with the entry point, before
+// its first line runs, which would delay the prelaunch above by the shim's whole graph.
+const shimMain = new URL("../lib/shim/main.ts", import.meta.url).href;
+const { runShim }: typeof import("../lib/shim/main.ts") = await import(shimMain);
 Deno.exit(await runShim(Deno.args, head));

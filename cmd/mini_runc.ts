@@ -9,7 +9,9 @@ import { startRuntimeTrace } from "../lib/trace/runtime.ts";
 
 startRuntimeTrace(Deno.args); // --trace, or the trace the shim handed over (lib/trace)
 const prelaunched = prelaunchInit(Deno.args);
-const { main } = await import("../lib/runtime/cli.ts");
+// A computed specifier, so the runtime's graph loads after the prelaunch, not before it.
+const runtimeCli = new URL("../lib/runtime/cli.ts", import.meta.url).href;
+const { main }: typeof import("../lib/runtime/cli.ts") = await import(runtimeCli);
 const status = await main(Deno.args, prelaunched);
 if (prelaunched && !prelaunched.adopted) await abandonInit(prelaunched);
 Deno.exit(status);

@@ -54,19 +54,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Prints a command, runs it, and prints its output indented.
-run() {
-  echo "\$ $*"
-  local output status=0
-  output=$(eval "$@" 2>&1) || status=$?
-  if [[ -n $output ]]; then sed 's/^/  /' <<<"$output"; fi
-  return $status
-}
-
-section() {
-  echo
-  echo "=== $* ==="
-}
+source "$REPO/examples/lab/lib/print.sh"
 
 ctr() {
   # shellcheck disable=SC2086

@@ -308,12 +308,7 @@ export async function buildImage(
     await build.say(`Successfully built ${shortId(image.id)}`);
     const tagged: string[] = [];
     for (const tag of options.tags) {
-      const slash = tag.lastIndexOf("/");
-      const colon = tag.lastIndexOf(":");
-      const [repository, version] = colon > slash
-        ? [tag.slice(0, colon), tag.slice(colon + 1)]
-        : [tag, "latest"];
-      const name = await host.daemon.images.tag(image, repository, version);
+      const name = await host.daemon.images.tag(image, tag, undefined); // parses `repo[:tag]`
       await build.say(`Successfully tagged ${name}`);
       tagged.push(name);
     }

@@ -22,6 +22,7 @@ import type {
   DockerHistory,
   DockerImageConfig,
 } from "../dockerd/image/types.ts";
+import { hostArchitecture as hostPlatformArchitecture } from "../platforms/host.ts";
 
 /** What a commit needs. */
 export interface CommitRequest {
@@ -41,10 +42,9 @@ export interface CommitRequest {
   sourceDateEpoch?: number;
 }
 
-/** The architecture name of this machine in OCI terms. */
+/** The architecture name of this machine in OCI terms (`amd64`). */
 export function hostArchitecture(): string {
-  const map: Record<string, string> = { x86_64: "amd64", aarch64: "arm64" };
-  return map[Deno.build.arch] ?? Deno.build.arch;
+  return hostPlatformArchitecture().architecture;
 }
 
 /** A container config with Docker's field order (container.Config in Go), empties dropped as Go does. */

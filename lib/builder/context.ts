@@ -9,7 +9,7 @@
 // builder/dockerignore.
 
 import { join } from "node:path";
-import dockerignore, { type Ignore } from "@balena/dockerignore";
+import { ExcludeMatcher, parseDockerignore } from "./dockerignore.ts";
 import { applyLayer } from "../archive/apply.ts";
 import { detectCompression } from "../archive/compression.ts";
 
@@ -143,9 +143,6 @@ export async function extractContext(
   }
 }
 
-// The package's typings describe a CommonJS default export that Deno's types see as a namespace.
-const createMatcher = dockerignore as unknown as (options?: { ignorecase?: boolean }) => Ignore;
-
 /** Reads `.dockerignore` (if any) and deletes every file it excludes. */
 async function applyDockerignore(root: string): Promise<string[]> {
   let text: string;
@@ -154,17 +151,9 @@ async function applyDockerignore(root: string): Promise<string[]> {
   } catch {
     return [];
   }
-  // Docker cleans each pattern: a leading "/" or "./" means the context root.
-  const patterns = text.split("\n").map((line) => line.trim()).filter((line) =>
-    line !== "" && !line.startsWith("#")
-  ).map((line) => {
-    const negated = line.startsWith("!");
-    const path = (negated ? line.slice(1) : line).replace(/^(\.?\/)+/, "");
-    return negated ? `!${path}` : path;
-  }).filter((line) => line !== "" && line !== "!");
+  const patterns = parseDockerignore(text);
   if (patterns.length === 0) return [];
-  const matcher = createMatcher({ ignorecase: false }).add(patterns);
-  const hasExceptions = patterns.some((pattern) => pattern.startsWith("!"));
+  const matcher = new ExcludeMatcher(patterns);
   const removed: string[] = [];
   async function walk(directory: string, relative: string): Promise<void> {
     const names: { name: string; isDirectory: boolean }[] = [];
@@ -174,9 +163,9 @@ async function applyDockerignore(root: string): Promise<string[]> {
     for (const { name, isDirectory } of names) {
       const path = join(directory, name);
       const relativePath = relative === "" ? name : `${relative}/${name}`;
-      const excluded = matcher.ignores(relativePath);
+      const excluded = matcher.excludes(relativePath);
       if (isDirectory) {
-        if (excluded && !hasExceptions) {
+        if (excluded && !matcher.mayReinclude(relativePath)) {
           await Deno.remove(path, { recursive: true });
           removed.push(relativePath);
           continue;

@@ -10,15 +10,15 @@
 // and builder/dockerfile/copy.go.
 
 import { generateContainerId } from "../dockerd/containers/create.ts";
+import { parseSignal } from "../linux/signals.ts";
 import { shortId } from "../dockerd/image/image_service.ts";
 import type { ImageRecord } from "../dockerd/image/image_store.ts";
 import type { Build } from "./builder.ts";
 import { findCachedStep } from "./cache.ts";
 import { commitStep } from "./commit.ts";
 import { type CopyOwnership, copySources, isRemoteSource, parseChmod, parseChown } from "./copy.ts";
-import { parseDockerfile } from "./dockerfile.ts";
+import { parseDockerfile, parseJsonForm } from "./dockerfile.ts";
 import {
-  checkSignal,
   formatGoDuration,
   goPlainList,
   goQuotedList,
@@ -357,16 +357,7 @@ function parseHealthcheck(instruction: Instruction) {
   }
   const rest = text.slice(text.split(/\s+/, 1)[0].length).trim();
   if (rest === "") throw new BuildStepError("Missing command after HEALTHCHECK CMD");
-  const json = instruction.json ? undefined : (() => {
-    try {
-      const value = JSON.parse(rest);
-      return Array.isArray(value) && value.every((item) => typeof item === "string")
-        ? value
-        : undefined;
-    } catch {
-      return undefined;
-    }
-  })();
+  const json = parseJsonForm(rest);
   const health: Record<string, unknown> = {
     Test: json ? ["CMD", ...json] : ["CMD-SHELL", rest],
   };
@@ -517,9 +508,9 @@ export async function dispatchInstruction(
     case "STOPSIGNAL": {
       const signal = expandVariables(instruction.arguments.trim(), scope(), build.escape);
       try {
-        checkSignal(signal);
-      } catch (error) {
-        throw new BuildStepError((error as Error).message);
+        parseSignal(signal); // the same check as `docker stop -s` and mini-runc's kill
+      } catch {
+        throw new BuildStepError(`Invalid signal: ${signal}`);
       }
       config.StopSignal = signal;
       return await commitMetadata(build, state, `STOPSIGNAL ${signal}`);

@@ -3,6 +3,7 @@
 // whose upper dir becomes the layer, COPY/ADD write into a fresh layer, everything else
 // only changes the config (an `empty_layer` history entry). Each step's image is kept
 // as the local parent of the next, and that parent link is the cache.
+// Mirrors moby's builder/dockerfile (builder.go, dispatchers.go, internals.go, imageprobe.go).
 //
 // The HTTP face is `POST /build` in lib/dockerd/routes/build.ts:
 //   POST /build?t=web:v1&t=web:latest&dockerfile=Dockerfile&buildargs={"V":"1"}
@@ -25,5 +26,6 @@ export { buildOptionsFromQuery } from "./options.ts";
 export { parseDockerfile } from "./dockerfile.ts";
 export { expandVariables, expandWords } from "./shell_words.ts";
 export { type BuildContext, extractContext } from "./context.ts";
+export { ExcludeMatcher, parseDockerignore } from "./dockerignore.ts";
 export { type BuildHost, buildImage } from "./builder.ts";
 export { CollectingBuildOutput, NdjsonBuildOutput } from "./progress.ts";

@@ -146,7 +146,7 @@ function normalize(path: string): string {
 
 /**
  * Resolves the sources of one COPY/ADD inside `root`. `strict` is for the build
- * context (escapes are errors); `label` names the root in "not found" messages.
+ * context (escapes are errors).
  */
 export function resolveSources(
   root: string,
@@ -154,14 +154,18 @@ export function resolveSources(
   strict: boolean,
 ): ResolvedSource[] {
   const resolvedSources: ResolvedSource[] = [];
+  let allPaths: string[] | undefined; // listed once, only if a source has wildcards
   for (const source of sources) {
     const normalized = normalize(source);
     if (strict && (normalized === ".." || normalized.startsWith("../"))) {
       throw new ForbiddenPathError(source, "it climbs above the context with ..");
     }
-    const candidates = hasWildcards(normalized)
-      ? listAll(root).filter((path) => globToRegExp(normalized).test(path))
-      : [normalized];
+    let candidates = [normalized];
+    if (hasWildcards(normalized)) {
+      const pattern = globToRegExp(normalized);
+      allPaths ??= listAll(root);
+      candidates = allPaths.filter((path) => pattern.test(path));
+    }
     if (candidates.length === 0) {
       throw new Error(`no source files were specified (nothing matches ${source})`);
     }
@@ -192,11 +196,7 @@ export function resolveSources(
 async function hashFile(path: string): Promise<string> {
   const hash = createHash("sha256");
   const file = await Deno.open(path, { read: true });
-  try {
-    for await (const chunk of file.readable) hash.update(chunk);
-  } catch (error) {
-    throw error;
-  }
+  for await (const chunk of file.readable) hash.update(chunk); // the stream closes the file
   return hash.digest("hex");
 }
 

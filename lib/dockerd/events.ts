@@ -8,6 +8,8 @@
 // Mirrors moby's daemon/events/events.go (Events: Log, SubscribeTopic, Evict, the
 // 256-message ring) and api/types/events (Message).
 
+import { MAX_QUEUED_EVENTS } from "../events/exchange.ts";
+
 /** The object kinds events are about. */
 export type EventType = "container" | "image" | "network" | "volume" | "daemon";
 
@@ -62,7 +64,16 @@ export class EventsService {
     }
     this.#kept.push(event);
     if (this.#kept.length > EVENTS_KEPT) this.#kept.shift();
-    for (const listener of this.#listeners) listener.enqueue(event);
+    for (const listener of this.#listeners) {
+      // A client that stopped reading must not grow the daemon without bound: cut it
+      // off as containerd's exchange does (lib/events/exchange.ts).
+      if ((listener.desiredSize ?? 0) <= -MAX_QUEUED_EVENTS) {
+        this.#listeners.delete(listener);
+        listener.error(new Error(`events client fell ${MAX_QUEUED_EVENTS} events behind`));
+        continue;
+      }
+      listener.enqueue(event);
+    }
     return event;
   }
 

@@ -126,6 +126,9 @@ export class RegistryHttp {
         redirect: "manual",
         client: this.options.httpClient,
         signal: request.signal,
+      }).catch((error) => {
+        endTrace?.(`failed: ${error instanceof Error ? error.message : error}`);
+        throw error;
       });
       endTrace?.(`${response.status} ${response.statusText}`.trim());
       const location = response.headers.get("location");

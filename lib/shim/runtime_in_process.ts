@@ -34,11 +34,14 @@ type LoggerClass = typeof import("../runtime/log.ts").Logger;
 let loaded: Promise<{ container: RuntimeLibrary; inspect: InspectLibrary; Logger: LoggerClass }>;
 
 function runtimeLibrary() {
-  loaded ??= Promise.all([
-    import("../runtime/container.ts"),
-    import("../runtime/inspect.ts"),
-    import("../runtime/log.ts"),
-  ]).then(([container, inspect, log]) => ({ container, inspect, Logger: log.Logger }));
+  // Computed specifiers: Deno would load literal `import("…")` targets at shim start-up.
+  const module = (name: string) => import(new URL(`../runtime/${name}`, import.meta.url).href);
+  loaded ??= Promise.all([module("container.ts"), module("inspect.ts"), module("log.ts")])
+    .then(([container, inspect, log]) => ({
+      container: container as RuntimeLibrary,
+      inspect: inspect as InspectLibrary,
+      Logger: (log as typeof import("../runtime/log.ts")).Logger,
+    }));
   return loaded;
 }
 

@@ -32,27 +32,13 @@ export interface StartedShim {
   child: Deno.ChildProcess;
 }
 
-/**
- * Extra V8 flags for shims (`deno run --v8-flags=...`), from MINI_SHIM_V8_FLAGS; none by
- * default. Measured on an idle shim (PSS ~16-18 MiB): --max-semi-space-size=1,
- * --optimize-for-size, --single-threaded, --lite-mode and --jitless each moved it by
- * less than the run-to-run noise (±1 MiB). The floor is Deno itself: an empty module
- * idling on a socket is ~12 MiB PSS, ~10 MiB of it anonymous (the V8 heap and the
- * runtime's snapshot), which no flag removes; the shim's own modules add ~3 MiB.
- */
-export function shimV8Flags(): string {
-  return Deno.env.get("MINI_SHIM_V8_FLAGS") ?? "";
-}
-
 /** The shim's command line, in the order `ps axf` shows it. */
 export function shimCommandLine(args: ShimArguments): string[] {
-  const v8Flags = shimV8Flags();
   return [
     "run",
     "--allow-all",
     "--quiet",
     "--no-prompt",
-    ...(v8Flags === "" ? [] : [`--v8-flags=${v8Flags}`]),
     SHIM_ENTRY_POINT,
     "-namespace",
     args.namespace,

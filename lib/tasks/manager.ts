@@ -5,8 +5,9 @@
 // shim's pid, all of them through one pidfd poll loop (lib/shim/exit_watcher.ts: a
 // thousand shims cost one helper thread). A shim that dies leaves a container nobody
 // can wait for, so the manager cleans up after it (runtime `delete --force`, unmount,
-// remove the bundle) and reports the task as exited with 137. After a daemon restart it walks the state directory,
-// reconnects to every shim that still answers and cleans up after the others.
+// remove the bundle) and reports the task as exited with 137. After a daemon restart it
+// walks the state directory, reconnects to every shim that still answers (patiently,
+// while its process lives) and cleans up after the others.
 // Mirrors containerd's `core/runtime/v2/manager.go` (Create, loadExistingTasks,
 // cleanupAfterDeadShim) and `core/runtime/v2/shim.go`.
 
@@ -577,7 +578,6 @@ function taskKey(namespace: string, id: string): string {
   return `${namespace}/${id}`;
 }
 
-/** True when `pid` runs mini-containerd-shim for container `id` (guards against pid reuse). */
 /**
  * Connect to a shim after a daemon restart: retried while the shim's process is still
  * there, for up to SHIM_RECONNECT_PATIENCE_MS. Undefined when it never answered.
@@ -597,6 +597,7 @@ async function connectPatiently(
   }
 }
 
+/** True when `pid` runs mini-containerd-shim for container `id` (guards against pid reuse). */
 function isShimOf(pid: number, id: string): boolean {
   if (processGone(pid)) return false;
   try {

@@ -10,6 +10,8 @@
 //   - work that happens later, outside the request (a container's exit), is tied back
 //     to it with `rememberTraceFor(key)` and `withTraceFor(key, work)`.
 // Each hook does nothing but one boolean test until the process has seen a trace.
+// Mirrors containerd's tracing interceptors (pkg/tracing: the otelgrpc/otelhttp propagation
+// of a span context in request metadata), in one line of JSON per step.
 
 import {
   currentTrace,

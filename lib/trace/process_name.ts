@@ -1,6 +1,7 @@
 // What this teaches: every trace line names the program that wrote it. The name comes
 // from the entry point (`cmd/mini_containerd_shim.ts` → `mini-containerd-shim`), so
 // lib/ code that runs in several programs (lib/api runs in all of them) needs no setup.
+// Mirrors no real component (Go programs know their name from os.Args[0]).
 
 let name: string | undefined;
 

@@ -75,8 +75,3 @@ export function initTraceContext(): InitTraceContext | undefined {
   if (tracer.file === undefined && tracer.process !== RUNTIME_NAME) return undefined;
   return { file: tracer.file, depth: tracer.depth + 1, start: stderrTraceStart() };
 }
-
-/** Stops a runtime trace picked up from the environment (tests reuse one process). */
-export function stopRuntimeTrace(): void {
-  if (processTrace()?.process === RUNTIME_NAME) setProcessTracer(undefined);
-}

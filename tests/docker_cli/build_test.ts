@@ -12,7 +12,7 @@ import {
   MemoryOutput,
   runDocker,
 } from "../../lib/docker_cli/mod.ts";
-import { parseDockerignore } from "../../lib/docker_cli/commands/image/build_context.ts";
+import { parseDockerignore } from "../../lib/builder/dockerignore.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
 import { requirements } from "../helpers/requirements.ts";
 import { missingDocker28 } from "./support.ts";

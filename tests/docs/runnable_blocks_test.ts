@@ -38,7 +38,7 @@ const PROGRAMS: Record<string, string> = {
 };
 
 /** Programs a block may use that are not part of mini (the test needs them on PATH). */
-const PEER_TOOLS = ["docker", "docker-registry", "skopeo", "jq", "curl", "busybox"];
+const PEER_TOOLS = ["docker", "docker-registry", "skopeo", "jq", "curl", "busybox", "ps", "runc"];
 
 /** True when the block runs `tool` (a word of its own: `docker` is not in `docker-registry`). */
 function mentionsTool(block: RunnableBlock, tool: string): boolean {

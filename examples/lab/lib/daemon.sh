@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Shared by the Docker-side lab scripts (examples/lab/0[3-5]-*.sh); sourced, not run.
+# Shared by the Docker-side lab scripts (examples/lab/0[2-5]-*.sh); sourced, not run.
 #
 # It gives every lesson the same frame: a lab directory on a temp root, a mini-dockerd
 # on that root (with its own supervised mini-containerd, as dockerd starts containerd),
@@ -117,19 +117,7 @@ use_own_bridge() {
   printf '{"bridge": "%s", "bip": "172.29.%s.1/24"}\n' "$LAB_BRIDGE" "$third" >"$CONFIG_FILE"
 }
 
-# Prints a command, runs it, and prints its output indented.
-run() {
-  echo "\$ $*"
-  local output status=0
-  output=$(eval "$@" 2>&1) || status=$?
-  if [[ -n $output ]]; then sed 's/^/  /' <<<"$output"; fi
-  return $status
-}
-
-section() {
-  echo
-  echo "=== $* ==="
-}
+source "$REPO/examples/lab/lib/print.sh"
 
 # Starts mini-dockerd on the lab's roots in the background and waits until it answers.
 start_dockerd() {

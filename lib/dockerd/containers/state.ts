@@ -10,7 +10,8 @@
 // Mirrors moby's container/state.go (State, SetRunning, SetStopped, SetRestarting,
 // Wait with WaitConditionNotRunning/NextExit/Removed, String, StateString).
 
-import { humanDuration, isZeroTime, nowTimestamp, timestampMillis, ZERO_TIME } from "./time.ts";
+import { humanDuration } from "../../units/mod.ts";
+import { isZeroTime, nowTimestamp, timestampMillis, ZERO_TIME } from "./time.ts";
 import type { ContainerStatus, ExitStatus, StateJson, WaitCondition, WaitResult } from "./types.ts";
 
 /** The state of one container, with the waiters of its next stop and its removal. */

@@ -72,9 +72,3 @@ export function parseUnixTimestamp(text: string | undefined): bigint | undefined
   if (!match) return undefined;
   return BigInt(match[1]) * 1_000_000_000n + BigInt((match[2] ?? "").padEnd(9, "0"));
 }
-
-/**
- * A duration the way `docker ps` words it ("Less than a second", "3 seconds",
- * "About a minute", "2 hours"...): go-units' HumanDuration, shared in lib/units.
- */
-export { humanDuration } from "../../units/mod.ts";

@@ -7,7 +7,7 @@
 // The builder itself is lib/builder.
 // Mirrors moby's api/server/router/build/build.go and build_routes.go (postBuild).
 
-import { BuildStepError, DockerfileParseError } from "../../builder/types.ts";
+import { BuildStepError } from "../../builder/types.ts";
 import { buildImage, buildOptionsFromQuery, NdjsonBuildOutput } from "../../builder/mod.ts";
 import type { Daemon } from "../daemon.ts";
 import { badParameter, EngineError, notImplementedError } from "../server/errors.ts";
@@ -48,9 +48,6 @@ export const buildModule: EngineModule = {
         daemon.log.debug("build failed", { error: messageOf(error) });
         if (!output.started) {
           if (error instanceof EngineError) throw error;
-          if (error instanceof DockerfileParseError || error instanceof BuildStepError) {
-            throw badParameter(error.message);
-          }
           throw badParameter(messageOf(error));
         }
         const code = error instanceof BuildStepError ? error.code : undefined;

@@ -319,7 +319,8 @@ function expandEnv(entries: string[]): string[] {
   return result;
 }
 
-function labelsToMap(labels: string[]): Record<string, string> {
+/** `--label K=V` pairs as the API's map (a bare `K` is an empty label). */
+export function labelsToMap(labels: string[]): Record<string, string> {
   const result: Record<string, string> = {};
   for (const label of labels) {
     const equals = label.indexOf("=");

@@ -19,6 +19,7 @@ import { displayJsonMessages, JsonMessageError } from "../../streams/jsonmessage
 import { MemoryOutput, type OutputStream } from "../../streams/output.ts";
 import { type CommandSpec, type DockerCli, StatusError } from "../../types.ts";
 import type { PreparedContext } from "./build_context.ts";
+import { labelsToMap } from "../container/opts.ts";
 
 // The context code pulls in the tar writer and the .dockerignore matcher (npm packages
 // that take a while to load): it is loaded when a build runs, not for every command.
@@ -101,17 +102,6 @@ export function buildArgsMap(
     } else {
       result[value.slice(0, equals)] = value.slice(equals + 1);
     }
-  }
-  return result;
-}
-
-/** `--label K=V` pairs as the query's JSON map (a bare `K` is an empty label). */
-function labelsMap(values: string[]): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const value of values) {
-    const equals = value.indexOf("=");
-    if (equals === -1) result[value] = "";
-    else result[value.slice(0, equals)] = value.slice(equals + 1);
   }
   return result;
 }
@@ -303,7 +293,7 @@ async function runBuild(cli: DockerCli, flags: ParsedFlags): Promise<number> {
     flags.values["build-arg"] as string[],
     (name) => Deno.env.get(name),
   );
-  const labels = labelsMap(flags.values.label as string[]);
+  const labels = labelsToMap(flags.values.label as string[]);
   const response = await cli.client().request("POST", "/build", {
     query: {
       t: flags.values.tag as string[],

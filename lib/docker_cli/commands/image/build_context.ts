@@ -10,58 +10,14 @@
 // getDockerfileRelPath, AddDockerfileToBuildContext), cli/command/image/build/dockerignore.go,
 // moby's patternmatcher/ignorefile (ReadAll) and pkg/archive (TarWithOptions).
 
-import dockerignore, { type Ignore } from "@balena/dockerignore";
 import { randomBytes } from "node:crypto";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { type TarHeaderInput, TarWriter } from "../../../archive/tar_writer.ts";
 import { StatusError } from "../../types.ts";
-
-// The package is CommonJS: its default export is the factory, whatever its typings say.
-const createMatcher = dockerignore as unknown as (options?: { ignorecase?: boolean }) => Ignore;
+import { ExcludeMatcher, parseDockerignore } from "../../../builder/dockerignore.ts";
 
 /** The name docker looks for when no `-f` is given. */
 export const DEFAULT_DOCKERFILE_NAME = "Dockerfile";
-
-/**
- * Reads `.dockerignore` text into patterns the way moby's ignorefile.ReadAll does: one
- * pattern a line, `#` comments and blank lines skipped, surrounding spaces trimmed, a
- * leading `/` dropped (patterns are always relative to the context root), and `!` kept
- * as the mark of an exception.
- */
-export function parseDockerignore(text: string): string[] {
-  const patterns: string[] = [];
-  for (const rawLine of text.split("\n")) {
-    let line = rawLine.replace(/\r$/, "");
-    if (line.startsWith("#")) continue;
-    line = line.trim();
-    if (line === "") continue;
-    let exception = false;
-    if (line.startsWith("!")) {
-      exception = true;
-      line = line.slice(1).trim();
-      if (line === "") continue;
-    }
-    line = cleanPattern(line);
-    if (line === "") continue;
-    patterns.push(exception ? `!${line}` : line);
-  }
-  return patterns;
-}
-
-/** Go's filepath.Clean for a pattern, then the leading "/" removed ("/a/../b/" → "b"). */
-function cleanPattern(pattern: string): string {
-  const parts: string[] = [];
-  for (const part of pattern.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") {
-      if (parts.length > 0 && parts[parts.length - 1] !== "..") parts.pop();
-      else if (!pattern.startsWith("/")) parts.push("..");
-      continue;
-    }
-    parts.push(part);
-  }
-  return parts.join("/");
-}
 
 /** The patterns of `<contextDir>/.dockerignore` ([] when there is none). */
 export async function readDockerignore(contextDir: string): Promise<string[]> {
@@ -73,33 +29,6 @@ export async function readDockerignore(contextDir: string): Promise<string[]> {
       `error reading .dockerignore: ${(error as Error).message}`,
       1,
     );
-  }
-}
-
-/** Decides, path by path, what the context tar leaves out. */
-export class ExcludeMatcher {
-  readonly #matcher: Ignore;
-  readonly #exceptions: string[];
-
-  constructor(readonly patterns: string[]) {
-    // Docker matches case-sensitively; the package defaults to the opposite.
-    this.#matcher = createMatcher({ ignorecase: false }).add(patterns);
-    this.#exceptions = patterns.filter((pattern) => pattern.startsWith("!"))
-      .map((pattern) => pattern.slice(1));
-  }
-
-  /** True when the slash-separated relative `path` (or a parent of it) is excluded. */
-  excludes(path: string): boolean {
-    return this.patterns.length > 0 && this.#matcher.ignores(path);
-  }
-
-  /**
-   * Whether an excluded directory must still be walked: only when an exception
-   * (`!dir/keep`) could bring back something below it.
-   */
-  mayReinclude(directory: string): boolean {
-    const prefix = `${directory}/`;
-    return this.#exceptions.some((exception) => `${exception}/`.startsWith(prefix));
   }
 }
 
