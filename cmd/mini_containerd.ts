@@ -26,7 +26,7 @@ async function main(): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
-      args: takeDaemonTraceFlag(Deno.args), // --trace: lib/trace
+      args: await takeDaemonTraceFlag(Deno.args), // --trace: lib/trace
       options: {
         root: { type: "string" },
         state: { type: "string" },

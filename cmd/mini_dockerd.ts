@@ -83,7 +83,7 @@ async function main(): Promise<number> {
   const flags: FlagSettings = {};
   let values;
   try {
-    const rest = extractBooleans(takeDaemonTraceFlag(Deno.args), flags); // --trace: lib/trace
+    const rest = extractBooleans(await takeDaemonTraceFlag(Deno.args), flags); // --trace: lib/trace
     values = parseArgs({
       args: rest,
       options: {

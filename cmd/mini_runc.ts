@@ -7,7 +7,7 @@ import { prelaunchInit } from "../lib/runtime/prelaunch.ts";
 import { abandonInit } from "../lib/runtime/launch.ts";
 import { startRuntimeTrace } from "../lib/trace/runtime.ts";
 
-startRuntimeTrace(Deno.args); // --trace, or the trace the shim handed over (lib/trace)
+await startRuntimeTrace(Deno.args); // --trace, or the trace the shim handed over (lib/trace)
 const prelaunched = prelaunchInit(Deno.args);
 // A computed specifier, so the runtime's graph loads after the prelaunch, not before it.
 const runtimeCli = new URL("../lib/runtime/cli.ts", import.meta.url).href;

@@ -41,7 +41,7 @@ install_deno() {
 install_debian_packages() {
   local wanted=(busybox-static)
   if [ "${1:-}" = --test-peers ]; then
-    wanted+=(containerd runc skopeo umoci docker-registry docker.io containernetworking-plugins apache2-utils openssl iproute2 curl jq procps)
+    wanted+=(containerd runc skopeo umoci docker-registry docker.io containernetworking-plugins apache2-utils openssl iproute2 curl jq procps xz-utils bzip2 zstd)
   fi
   local missing=()
   for package in "${wanted[@]}"; do

@@ -4,12 +4,15 @@
 // result in the cache or produces a new image on top of the previous one. The last
 // stage's last image is the result: it gets the tags, and the client gets its ID.
 // Mirrors moby's builder/dockerfile/builder.go (Build, dispatchDockerfileWithCancellation,
-// the step counting and "Successfully built/tagged" lines), dispatchers.go (dispatchFrom)
-// and evaluator.go (the per-step dispatch).
+// the step counting and "Successfully built/tagged" lines), dispatchers.go (dispatchFrom),
+// imagecontext.go (imageSources: a base image that is not here is pulled, `--pull`
+// always pulls) and evaluator.go (the per-step dispatch).
 
 import { join } from "node:path";
+import type { Credentials } from "../registry/credentials.ts";
 import type { ContainerService } from "../dockerd/containers/service.ts";
 import type { Daemon } from "../dockerd/daemon.ts";
+import { pullImage } from "../dockerd/distribution/pull.ts";
 import { shortId } from "../dockerd/image/image_service.ts";
 import type { ImageRecord } from "../dockerd/image/image_store.ts";
 import { parseImageReference } from "../dockerd/image/reference_store.ts";
@@ -17,6 +20,7 @@ import { hostArchitecture } from "./commit.ts";
 import { type BuildContext, extractContext } from "./context.ts";
 import { dispatchInstruction, runOnBuildTriggers } from "./dispatch.ts";
 import { parseDockerfile } from "./dockerfile.ts";
+import { pullProgressInto } from "./progress.ts";
 import { expandVariables, scopeOf } from "./shell_words.ts";
 import { cloneConfig, DEFAULT_PATH_ENV, type StageState } from "./state.ts";
 import {
@@ -33,6 +37,8 @@ import {
 export interface BuildHost {
   daemon: Daemon;
   containers: ContainerService;
+  /** The client's login for a registry (`X-Registry-Config`), used to pull base images. */
+  registryCredentials?: (domain: string) => Credentials | undefined;
 }
 
 /** Build args every Dockerfile may use without declaring them. */
@@ -63,6 +69,8 @@ export class Build {
   /** ARGs declared before the first FROM → value. */
   readonly metaArgs = new Map<string, string | undefined>();
   readonly sourceDateEpoch?: number;
+  /** Base images pulled by this build, by the name they were pulled as. */
+  readonly #pulled = new Map<string, ImageRecord>();
 
   constructor(
     readonly host: BuildHost,
@@ -131,8 +139,8 @@ export class Build {
     ];
   }
 
-  /** Finds the image a FROM or `--from` names: an earlier stage, else an image in the store. */
-  resolveImage(name: string, line: number, currentStage: number): ImageRecord {
+  /** Finds the image a FROM or `--from` names: an earlier stage, else an image by name. */
+  async resolveImage(name: string, currentStage: number): Promise<ImageRecord> {
     const lower = name.toLowerCase();
     for (const stage of this.dockerfile.stages) {
       if (stage.index >= currentStage) break;
@@ -146,14 +154,33 @@ export class Build {
         return image;
       }
     }
-    const image = this.daemon.images.find(name);
-    if (!image) {
-      throw new BuildStepError(
-        `pull access denied for ${name.split(":")[0]}: no such image in mini-dockerd's store ` +
-          `(line ${line}); mini builds offline: load or pull the base image first ` +
-          "(mini-docker load -i ..., mini-docker pull localhost:5000/...)",
-      );
+    return await this.#imageByName(name);
+  }
+
+  /**
+   * An image by name or ID: the one in the store, else (or always, with `pull=1`) pulled
+   * from its registry with the daemon's registry settings, its progress in the build
+   * output. An ID is never pulled; each name is pulled at most once per build.
+   */
+  async #imageByName(name: string): Promise<ImageRecord> {
+    const pulled = this.#pulled.get(name);
+    if (pulled) return pulled;
+    const local = this.daemon.images.find(name);
+    const isId = /^(sha256:)?[a-f0-9]+$/.test(name) && local !== undefined &&
+      local.id.startsWith(name.startsWith("sha256:") ? name : `sha256:${name}`);
+    if (local && (!this.options.pull || isId)) return local;
+    let domain: string;
+    try {
+      domain = parseImageReference(name).domain;
+    } catch (error) {
+      throw new BuildStepError(`invalid base image name ${name}: ${(error as Error).message}`);
     }
+    const image = await pullImage(this.daemon, name, {
+      progress: pullProgressInto(this.output),
+      signal: this.output.closed,
+      credentials: this.host.registryCredentials?.(domain),
+    });
+    this.#pulled.set(name, image);
     return image;
   }
 
@@ -189,7 +216,7 @@ export class Build {
       cacheBusted: false,
     };
     if (baseName.toLowerCase() !== "scratch") {
-      const image = this.resolveImage(baseName, from.line, stage.index);
+      const image = await this.resolveImage(baseName, stage.index);
       state.image = image;
       state.config = cloneConfig(image.config.config);
       await this.say(` ---> ${shortId(image.id)}`);
@@ -236,7 +263,7 @@ function labelInstruction(labels: Record<string, string>, line: number): Instruc
 }
 
 /** Parses the Dockerfile of a context and checks the options against it (before any step). */
-export function prepareDockerfile(context: BuildContext, options: BuildOptions): ParsedDockerfile {
+function prepareDockerfile(context: BuildContext, options: BuildOptions): ParsedDockerfile {
   const dockerfile = parseDockerfile(context.dockerfile, options.dockerfile);
   for (const tag of options.tags) {
     let reference;

@@ -14,7 +14,7 @@ import type { DockerContainerConfig } from "../dockerd/image/types.ts";
 import { orderedConfig } from "./commit.ts";
 
 /** The part of a config that decides a cache hit, as comparable text. */
-export function cacheKey(config: DockerContainerConfig | undefined): string {
+function cacheKey(config: DockerContainerConfig | undefined): string {
   const ordered = orderedConfig(config ?? {});
   delete ordered.Image;
   delete ordered.Hostname;

@@ -2,16 +2,18 @@
 // sends in the request body. The daemon unpacks it into a private directory (with the
 // same hardened tar reader that applies image layers, so a hostile tar cannot write
 // outside it), reads the Dockerfile from it, and drops the files `.dockerignore`
-// excludes, so that no COPY can see them. A body that is not a tar at all is taken as
-// the Dockerfile itself (`docker build - < Dockerfile`).
+// excludes, so that no COPY can see them. The tar may be compressed (gzip, bzip2, xz,
+// zstd); a body that is not a tar at all is taken as the Dockerfile itself
+// (`docker build - < Dockerfile`).
 // Mirrors moby's builder/remotecontext (detect.go FromArchive/newArchiveRemote,
 // tarsum.go's unpacked context, the .dockerignore handling of removeDockerfile) and
 // builder/dockerignore.
 
-import { join } from "node:path";
+import { join, posix } from "node:path";
 import { ExcludeMatcher, parseDockerignore } from "./dockerignore.ts";
 import { applyLayer } from "../archive/apply.ts";
-import { detectCompression } from "../archive/compression.ts";
+import { compressionOf, looksLikeArchive } from "./archive_head.ts";
+import { tarStreamOf } from "./decompress.ts";
 
 /** An unpacked build context on disk. */
 export interface BuildContext {
@@ -66,30 +68,13 @@ async function peek(
   return { head, stream: rest };
 }
 
-/** True when `head` starts a tar archive (ustar magic) or a compressed stream. */
-function looksLikeArchive(head: Uint8Array): boolean {
-  if (head.byteLength === 0) return true; // an empty tar: no Dockerfile, reported later
-  if (detectCompression(head) !== "none") return true;
-  if (head.byteLength >= 262) {
-    const magic = new TextDecoder().decode(head.subarray(257, 262));
-    if (magic === "ustar") return true;
-  }
-  return false;
-}
-
 /** The Dockerfile path inside the context, checked to stay inside it. */
-export function dockerfilePathIn(root: string, name: string): string {
-  const parts: string[] = [];
-  for (const part of name.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") {
-      if (parts.length === 0) {
-        throw new Error(`the Dockerfile (${name}) must be within the build context`);
-      }
-      parts.pop();
-    } else parts.push(part);
+function dockerfilePathIn(root: string, name: string): string {
+  const cleaned = posix.normalize(name.replace(/^\/+/, "") || ".");
+  if (cleaned === ".." || cleaned.startsWith("../")) {
+    throw new Error(`the Dockerfile (${name}) must be within the build context`);
   }
-  return join(root, ...parts);
+  return join(root, cleaned);
 }
 
 /**
@@ -106,9 +91,10 @@ export async function extractContext(
   const remove = () => Deno.remove(root, { recursive: true }).catch(() => {});
   try {
     const { head, stream } = await peek(body, 512);
-    if (looksLikeArchive(head)) {
+    // An empty body is an empty tar: no Dockerfile, reported below.
+    if (head.byteLength === 0 || looksLikeArchive(head)) {
       try {
-        await applyLayer(root, stream, {
+        await applyLayer(root, tarStreamOf(stream, compressionOf(head)), {
           whiteoutFormat: "oci",
           allowDevices: false,
           sameOwner: false,

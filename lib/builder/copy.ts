@@ -6,17 +6,17 @@
 // `--chown` says otherwise (names looked up in the image's /etc/passwd and /etc/group),
 // keep their modes unless `--chmod`, and keep their mtimes. Every write is resolved
 // inside the rootfs, so a symlink in the image cannot redirect a COPY to the host. ADD
-// additionally unpacks a local tar archive (plain, gzip or zstd) at the destination, and
-// refuses URLs: mini builds offline.
+// additionally unpacks a local tar archive (plain, gzip, bzip2, xz or zstd: decompress.ts)
+// at the destination, and refuses URLs: mini builds offline.
 // Mirrors moby's builder/dockerfile/copy.go (performCopy, copyFile, copyDirectory,
 // isArchivePath), internal/mkdirall and builder/dockerfile/internals_linux.go
 // (parseChownFlag, lookupUser/lookupGroup).
 
 import { join } from "node:path";
 import { applyLayer } from "../archive/apply.ts";
-import { detectCompression } from "../archive/compression.ts";
 import { AtFlags, lchownAt } from "../archive/syscalls.ts";
 import { resolveInRoot } from "../runtime/init/secure_join.ts";
+import { inspectLocalArchive, openArchive } from "./decompress.ts";
 import type { ResolvedSource } from "./sources.ts";
 
 /** Ownership and mode the copied files get. */
@@ -143,25 +143,6 @@ export function isRemoteSource(source: string): boolean {
   return /^(https?|git|ssh):\/\//i.test(source) || source.startsWith("git@");
 }
 
-/** True when the file starts like a tar archive ADD should unpack. */
-async function isLocalArchive(path: string): Promise<boolean> {
-  const file = await Deno.open(path, { read: true });
-  try {
-    const head = new Uint8Array(512);
-    let length = 0;
-    while (length < head.length) {
-      const count = await file.read(head.subarray(length));
-      if (count === null) break;
-      length += count;
-    }
-    if (length === 0) return false;
-    if (detectCompression(head.subarray(0, length)) !== "none") return true;
-    return length >= 262 && new TextDecoder().decode(head.subarray(257, 262)) === "ustar";
-  } finally {
-    file.close();
-  }
-}
-
 /**
  * Copies `sources` to `destination` (absolute, inside `rootfs`) following Docker's
  * rules; with `extractArchives` (ADD) local tar files are unpacked instead.
@@ -194,10 +175,10 @@ export async function copySources(
       }
       continue;
     }
-    if (extractArchives && await isLocalArchive(source.path)) {
+    const archive = extractArchives ? await inspectLocalArchive(source.path) : undefined;
+    if (archive?.kind === "archive") {
       const target = await makeDirectories(rootfs, destination, owner);
-      const file = await Deno.open(source.path, { read: true });
-      await applyLayer(target, file.readable, {
+      await applyLayer(target, await openArchive(source.path, archive.compression), {
         whiteoutFormat: "oci",
         allowDevices: false,
       });

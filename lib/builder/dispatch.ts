@@ -9,6 +9,7 @@
 // dispatchCopy, dispatchWorkdir, ...), internals.go (commit, probeCache, performCopy)
 // and builder/dockerfile/copy.go.
 
+import { posix } from "node:path";
 import { generateContainerId } from "../dockerd/containers/create.ts";
 import { parseSignal } from "../linux/signals.ts";
 import { shortId } from "../dockerd/image/image_service.ts";
@@ -128,48 +129,33 @@ async function runStep(build: Build, state: StageState, options: StepOptions): P
   build.builtSteps++;
 }
 
-/** A bare read-write layer on the current image (COPY, ADD, WORKDIR work in it). */
-async function withStepLayer(
+/**
+ * A fresh read-write layer on `image` (none: an empty one), mounted while `use` runs and
+ * unmounted after. For COPY, ADD and WORKDIR it holds the step's changes (its upper dir
+ * becomes the new layer); `COPY --from` reads another image through one and removes it.
+ */
+async function onFreshLayer<T>(
   build: Build,
-  state: StageState,
-  change: (rootfs: string) => Promise<void>,
-): Promise<StepChanges> {
+  image: ImageRecord | undefined,
+  use: (rootfs: string) => Promise<T>,
+): Promise<{ value: T; changes: StepChanges }> {
   const layers = build.daemon.layers;
   const id = generateContainerId();
-  const record = await layers.createContainerLayer(id, state.image?.topLayer);
+  const record = await layers.createContainerLayer(id, image?.topLayer);
   const remove = () => layers.removeContainerLayer(id);
   try {
     const { mergedDir } = await layers.mountContainerLayer(id);
+    let value: T;
     try {
-      await change(mergedDir);
+      value = await use(mergedDir);
     } finally {
       await layers.unmountContainerLayer(id);
     }
+    const upperDir = layers.driver.diffDir(record.mountId);
+    return { value, changes: { upperDir, containerId: id, remove } };
   } catch (error) {
     await remove().catch(() => {});
     throw error;
-  }
-  return { upperDir: layers.driver.diffDir(record.mountId), containerId: id, remove };
-}
-
-/** Mounts another image's file system (`COPY --from`) for the duration of `use`. */
-async function withImageRoot<T>(
-  build: Build,
-  image: ImageRecord,
-  use: (rootfs: string) => Promise<T>,
-): Promise<T> {
-  const layers = build.daemon.layers;
-  const id = generateContainerId();
-  await layers.createContainerLayer(id, image.topLayer);
-  try {
-    const { mergedDir } = await layers.mountContainerLayer(id);
-    try {
-      return await use(mergedDir);
-    } finally {
-      await layers.unmountContainerLayer(id);
-    }
-  } finally {
-    await layers.removeContainerLayer(id).catch(() => {});
   }
 }
 
@@ -290,8 +276,8 @@ async function dispatchCopy(build: Build, state: StageState, instruction: Instru
     await runStep(build, state, {
       commentCommand: nopCommandOneWord(state, comment),
       showContainer: false,
-      work: () =>
-        withStepLayer(build, state, async (rootfs) => {
+      work: async () =>
+        (await onFreshLayer(build, state.image, async (rootfs) => {
           const owner: CopyOwnership = chown ? parseChown(rootfs, chown) : { uid: 0, gid: 0 };
           if (chmodBits !== undefined) owner.mode = chmodBits;
           try {
@@ -299,7 +285,7 @@ async function dispatchCopy(build: Build, state: StageState, instruction: Instru
           } catch (error) {
             throw new BuildStepError(`${keyword} failed: ${(error as Error).message}`);
           }
-        }),
+        })).changes,
     });
   };
 
@@ -307,8 +293,9 @@ async function dispatchCopy(build: Build, state: StageState, instruction: Instru
     await perform(build.context.root, true);
   } else {
     const name = expandVariables(fromName, scope, build.escape);
-    const image = build.resolveImage(name, instruction.line, state.stage.index);
-    await withImageRoot(build, image, (rootfs) => perform(rootfs, false));
+    const image = await build.resolveImage(name, state.stage.index);
+    const { changes } = await onFreshLayer(build, image, (rootfs) => perform(rootfs, false));
+    await changes.remove().catch(() => {});
   }
 }
 
@@ -317,18 +304,13 @@ async function dispatchWorkdir(build: Build, state: StageState, instruction: Ins
   const path = expandVariables(instruction.arguments.trim(), scope, build.escape);
   const current = state.config.WorkingDir || "/";
   const joined = path.startsWith("/") ? path : `${current.replace(/\/+$/, "")}/${path}`;
-  const normalized = "/" + joined.split("/").filter((part) => part !== "" && part !== ".")
-    .reduce<string[]>((parts, part) => {
-      if (part === "..") parts.pop();
-      else parts.push(part);
-      return parts;
-    }, []).join("/");
+  const normalized = posix.normalize(`/${joined}`).replace(/\/+$/, "") || "/";
   state.config.WorkingDir = normalized;
   await runStep(build, state, {
     commentCommand: nopCommandOneWord(state, `WORKDIR ${normalized}`),
     showContainer: true,
     work: async (announce) => {
-      const changes = await withStepLayer(build, state, async (rootfs) => {
+      const { changes } = await onFreshLayer(build, state.image, async (rootfs) => {
         const target = resolveInRoot(rootfs, normalized);
         await Deno.mkdir(target, { recursive: true, mode: 0o755 });
       });

@@ -20,7 +20,7 @@ import {
 } from "./types.ts";
 
 /** Every instruction the legacy builder knows. */
-export const KNOWN_INSTRUCTIONS = new Set([
+const KNOWN_INSTRUCTIONS = new Set([
   "FROM",
   "RUN",
   "CMD",

@@ -6,6 +6,7 @@
 // Mirrors moby's patternmatcher/ignorefile (ReadAll) and patternmatcher (Matches,
 // Exclusions); the matching itself is the npm package @balena/dockerignore.
 
+import { posix } from "node:path";
 import dockerignore, { type Ignore } from "@balena/dockerignore";
 
 // The package is CommonJS: its default export is the factory, whatever its typings say.
@@ -39,17 +40,8 @@ export function parseDockerignore(text: string): string[] {
 
 /** Go's filepath.Clean for a pattern, then the leading "/" removed ("/a/../b/" → "b"). */
 function cleanPattern(pattern: string): string {
-  const parts: string[] = [];
-  for (const part of pattern.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") {
-      if (parts.length > 0 && parts[parts.length - 1] !== "..") parts.pop();
-      else if (!pattern.startsWith("/")) parts.push("..");
-      continue;
-    }
-    parts.push(part);
-  }
-  return parts.join("/");
+  const cleaned = posix.normalize(pattern || ".").replace(/^\/+|\/+$/g, "");
+  return cleaned === "." ? "" : cleaned;
 }
 
 /** Decides, path by path, what the context tar leaves out. */

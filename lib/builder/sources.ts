@@ -11,7 +11,7 @@
 // (the per-file hashes behind `COPY file:<hash>`).
 
 import { createHash } from "node:crypto";
-import { join } from "node:path";
+import { join, posix } from "node:path";
 
 /** One source file or directory, resolved on disk. */
 export interface ResolvedSource {
@@ -40,7 +40,7 @@ export class ForbiddenPathError extends Error {
  * without (another image's rootfs) absolute symlinks restart at the root as they
  * would inside a container.
  */
-export function resolveInside(root: string, path: string, strict: boolean): string[] {
+function resolveInside(root: string, path: string, strict: boolean): string[] {
   let pending = path.split("/").filter((part) => part !== "" && part !== ".");
   const resolved: string[] = [];
   let symlinks = 0;
@@ -93,7 +93,7 @@ export function resolveInside(root: string, path: string, strict: boolean): stri
 }
 
 /** True when the path has glob characters (`*`, `?`, `[`). */
-export function hasWildcards(path: string): boolean {
+function hasWildcards(path: string): boolean {
   return /[*?[]/.test(path);
 }
 
@@ -134,14 +134,10 @@ function listAll(root: string): string[] {
   return paths;
 }
 
+/** A source path cleaned and made relative ("/a/./b/" → "a/b", "a/../.." → ".."; "" is the root). */
 function normalize(path: string): string {
-  const parts: string[] = [];
-  for (const part of path.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === ".." && parts.length > 0 && parts[parts.length - 1] !== "..") parts.pop();
-    else parts.push(part);
-  }
-  return parts.join("/");
+  const cleaned = posix.normalize(path.replace(/^\/+/, "") || ".").replace(/\/+$/, "");
+  return cleaned === "." ? "" : cleaned;
 }
 
 /**

@@ -14,7 +14,7 @@ import type { Stage } from "./types.ts";
 export const DEFAULT_PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /** The shell of the shell form when SHELL was not used. */
-export const DEFAULT_SHELL = ["/bin/sh", "-c"];
+const DEFAULT_SHELL = ["/bin/sh", "-c"];
 
 /** The state of the stage being built. */
 export interface StageState {

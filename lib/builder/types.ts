@@ -16,7 +16,7 @@ export interface BuildOptions {
   buildArgs: Record<string, string | null>;
   /** `nocache=1`: never reuse a cached step. */
   noCache: boolean;
-  /** `pull=1`: look for a newer base image (mini builds offline: the local image is used). */
+  /** `pull=1`: pull every base image from its registry, even one that is here already. */
   pull: boolean;
   /** `q=1`: only the image ID is streamed back. */
   quiet: boolean;
@@ -57,6 +57,17 @@ export interface BuildResult {
 }
 
 /**
+ * One progress line of a pull made for FROM: `{"status":"Pulling fs layer","id":"61c5ed1cbdf8"}`,
+ * or with a bar: `progressDetail` {current, total} and its text in `progress`.
+ */
+export interface ProgressMessage {
+  status: string;
+  id?: string;
+  progressDetail?: { current?: number; total?: number };
+  progress?: string;
+}
+
+/**
  * Where the build's messages go. The daemon's implementation writes NDJSON
  * (`{"stream": "..."}`); tests can collect the lines.
  */
@@ -67,6 +78,8 @@ export interface BuildOutput {
   processOutput(kind: "stdout" | "stderr", bytes: Uint8Array): Promise<void>;
   /** `{"aux": {"ID": "sha256:..."}}`, sent just before "Successfully built". */
   aux(value: unknown): Promise<void>;
+  /** A progress line of a base image being pulled, as `docker pull` streams it. */
+  progress(message: ProgressMessage): Promise<void>;
   /** Aborts when the client went away: the build stops at the next step. */
   readonly closed: AbortSignal;
 }

@@ -1,11 +1,10 @@
 // What this teaches: command groups such as `mini-ctr images ls` dispatch on their
-// first argument, with aliases (`ls`/`list`, `rm`/`remove`/`delete`) as ctr has them,
-// and answer `--help` for every subcommand (`mini-ctr tasks kill --help`) before it
-// runs, as urfave/cli does for ctr; a flag a subcommand does not know is a usage error
-// that shows its usage.
+// first argument, with aliases (`ls`/`list`, `rm`/`remove`/`delete`) as ctr has them;
+// a flag a subcommand does not know is a usage error that shows its usage. `--help`
+// never reaches a group: help.ts has answered it before anything runs.
 // Mirrors urfave/cli's `Subcommands` as containerd's cmd/ctr/commands/*/ declare them.
 
-import { asksForHelp, usageText } from "./arguments.ts";
+import { findSubcommand, groupHelp, usageText } from "./help.ts";
 import type { CtrCommand, CtrContext, CtrSubcommand } from "./types.ts";
 import { UsageError } from "./types.ts";
 
@@ -16,35 +15,16 @@ export function commandGroup(
   summary: string,
   subcommands: CtrSubcommand[],
 ): CtrCommand {
-  const help = () =>
-    [
-      `Usage: mini-ctr ${name} COMMAND [options] [arguments...]`,
-      "",
-      summary,
-      "",
-      "Commands:",
-      ...subcommands.map((sub) =>
-        `  ${[sub.name, ...sub.aliases].join(", ").padEnd(24)} ${sub.summary}`
-      ),
-    ].join("\n");
-  return {
+  const group: CtrCommand = {
     name,
     aliases,
     summary,
     subcommands,
     async run(args: string[], context: CtrContext): Promise<number> {
       const [subName, ...rest] = args;
-      if (subName === undefined || subName === "--help" || subName === "-h" || subName === "help") {
-        console.log(help());
-        return subName === undefined ? 1 : 0;
-      }
-      const sub = subcommands.find((candidate) =>
-        candidate.name === subName || candidate.aliases.includes(subName)
-      );
-      if (!sub) throw new UsageError(`no such command "${name} ${subName}"\n\n${help()}`);
-      if (asksForHelp(rest, sub.passesCommandLine)) {
-        console.log(usageText(`${name} ${sub.name}`, sub));
-        return 0;
+      const sub = subName === undefined ? undefined : findSubcommand(group, subName);
+      if (!sub) {
+        throw new UsageError(`no such command "${name} ${subName ?? ""}"\n\n${groupHelp(group)}`);
       }
       try {
         return await sub.run(rest, context);
@@ -58,6 +38,7 @@ export function commandGroup(
       }
     },
   };
+  return group;
 }
 
 /** True for the errors node:util's parseArgs throws (unknown flag, missing value...). */

@@ -4,31 +4,10 @@
 
 import { ApiError } from "../api/errors.ts";
 import { ContainerdClient, DEFAULT_ADDRESS } from "../client/client.ts";
-import { asksForHelp, usageText } from "./arguments.ts";
-import { commands } from "./commands/mod.ts";
+import { findCommandEntry } from "./commands/mod.ts";
+import { answerHelp } from "./help.ts";
 import { UsageError } from "./types.ts";
 import { startStderrCliTrace, type TraceSession } from "../trace/session.ts";
-
-function help(): string {
-  return [
-    "NAME:",
-    "   mini-ctr - a ctr-like client for mini-containerd",
-    "",
-    "USAGE:",
-    "   mini-ctr [global options] command [command options] [arguments...]",
-    "",
-    "COMMANDS:",
-    ...commands.map((command) =>
-      `   ${[command.name, ...command.aliases].join(", ").padEnd(28)} ${command.summary}`
-    ),
-    "",
-    "GLOBAL OPTIONS:",
-    `   --address value, -a value    address of mini-containerd's socket (default: "${DEFAULT_ADDRESS}") [$MINI_CONTAINERD_ADDRESS]`,
-    '   --namespace value, -n value  namespace to use with commands (default: "default") [$CONTAINERD_NAMESPACE]',
-    "   --trace                      print each step of the request across processes [$MINI_TRACE=1]",
-    "   --help, -h                   show help",
-  ].join("\n");
-}
 
 interface GlobalOptions {
   address: string;
@@ -72,20 +51,13 @@ export async function runCtr(args: string[]): Promise<number> {
   let traceSession: TraceSession | undefined;
   try {
     const options = parseGlobalOptions(args, (name) => Deno.env.get(name));
+    // Help first, and only there (help.ts): it needs no daemon and no command runs.
+    const helpExitCode = await answerHelp(options.rest);
+    if (helpExitCode !== undefined) return helpExitCode;
     const [commandName, ...commandArgs] = options.rest;
-    if (commandName === undefined || commandName === "--help" || commandName === "help") {
-      console.log(help());
-      return commandName === undefined ? 1 : 0;
-    }
-    const entry = commands.find((candidate) =>
-      candidate.name === commandName || candidate.aliases.includes(commandName)
-    );
+    const entry = findCommandEntry(commandName);
     if (!entry) throw new UsageError(`no such command "${commandName}"; see mini-ctr --help`);
     const command = await entry.load();
-    if (!command.subcommands && asksForHelp(commandArgs, command.passesCommandLine)) {
-      console.log(usageText(command.name, command));
-      return 0;
-    }
     traceSession = await startStderrCliTrace(options.trace === true, "mini-ctr", args); // lib/trace
     client = new ContainerdClient(options.address, options.namespace);
     return await command.run(commandArgs, {

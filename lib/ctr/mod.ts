@@ -3,3 +3,4 @@ export * from "./main.ts";
 export * from "./types.ts";
 export * from "./table.ts";
 export * from "./arguments.ts";
+export * from "./help.ts";

@@ -23,8 +23,11 @@ export interface CtrCommand {
   subcommands?: CtrSubcommand[];
   /** The full `--help` text of a single command; a default is built from the summary. */
   usage?: string;
-  /** True when the arguments after the first positional are a process's (`run`). */
-  passesCommandLine?: boolean;
+  /**
+   * Set when the arguments after the first positional are a process's command line
+   * (`run IMAGE ID sh --help`): the flags that may come before it (see help.ts).
+   */
+  leadingFlags?: readonly FlagSpec[];
 }
 
 /** A subcommand inside a group (`images ls`). */
@@ -37,10 +40,20 @@ export interface CtrSubcommand {
   /** The full `--help` text; a default is built from the summary. */
   usage?: string;
   /**
-   * True when the arguments after the first positional are a process's command line
-   * (`tasks exec ID sh --help`): only a leading `--help` is the subcommand's own.
+   * Set when the arguments after the first positional are a process's command line
+   * (`tasks exec ID sh --help`): the flags that may come before it, so that only a
+   * `--help` among them is the subcommand's own (see help.ts).
    */
-  passesCommandLine?: boolean;
+  leadingFlags?: readonly FlagSpec[];
+}
+
+/** One flag a command accepts: boolean, or taking a value (repeatable with `multiple`). */
+export interface FlagSpec {
+  name: string;
+  short?: string;
+  aliases?: string[];
+  takesValue?: boolean;
+  multiple?: boolean;
 }
 
 /** An error to show the user as-is, with exit code 1 (ctr prints `ctr: <message>`). */

@@ -268,7 +268,7 @@ export class Daemon {
           ? undefined
           : Math.max(deadline - Date.now(), LATE_MODULE_GRACE_MS);
         const outcome = await Promise.race([
-          module.shutdown(this, { liveRestore }).then(() => "done" as const),
+          module.shutdown(this, { liveRestore, limitSeconds }).then(() => "done" as const),
           new Promise<"timeout">((resolve) => {
             if (limitMs !== undefined) timer = setTimeout(() => resolve("timeout"), limitMs);
           }),

@@ -29,8 +29,10 @@ export interface EngineModule {
   /**
    * Called on shutdown before containerd is stopped. `liveRestore` true means leave
    * containers running (their shims keep them); false means stop them gracefully.
+   * `limitSeconds` is the daemon's one shutdown bound (moby's Daemon.ShutdownTimeout,
+   * computed once by the daemon; -1: none): a module should be done by then.
    */
-  shutdown?(daemon: Daemon, options: { liveRestore: boolean }): Promise<void>;
+  shutdown?(daemon: Daemon, options: { liveRestore: boolean; limitSeconds: number }): Promise<void>;
 }
 
 /** A container as other components need to see it (image deletion, `info`, `system df`). */

@@ -137,6 +137,18 @@ export function socketPair(): [number, number] {
   return [fds[0], fds[1]];
 }
 
+const EFD_NONBLOCK = 0o4000;
+const EFD_CLOEXEC = 0o2000000;
+
+/**
+ * eventfd2(2), non-blocking and close-on-exec: a kernel counter behind a descriptor.
+ * Writing 8 bytes adds to it and makes it readable; reading returns and resets it.
+ * Used as a doorbell that wakes a poll(2) in progress (poller.ts).
+ */
+export function openEventCounter(): number {
+  return check(syscall("eventfd2", 0, EFD_NONBLOCK | EFD_CLOEXEC), "eventfd");
+}
+
 const CLOSE_RANGE_CLOEXEC = 4;
 
 /** Marks every descriptor from `first` up close-on-exec (close_range(2)), so none leaks. */

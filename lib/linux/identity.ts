@@ -70,6 +70,15 @@ export function kill(pid: number, signal: number): void {
   check(syscall("kill", pid, signal), "kill", () => `pid ${pid} signal ${signal}`);
 }
 
+/**
+ * pidfd_open(2): a close-on-exec descriptor naming exactly process `pid` (a later
+ * process reusing the number is not it), readable once the process has ended.
+ * Throws a LinuxError with ESRCH when there is no such process.
+ */
+export function openProcessDescriptor(pid: number): number {
+  return check(syscall("pidfd_open", pid, 0), "pidfd_open", () => `pid ${pid}`);
+}
+
 /** True when a process with this PID exists (it may be a zombie). */
 export function processExists(pid: number): boolean {
   if (syscall("kill", pid, 0) === 0) return true;

@@ -48,11 +48,14 @@ const syscallNumbers = {
   setdomainname: [171, 162],
   openat: [257, 56],
   mknodat: [259, 33],
+  ppoll: [271, 73],
   unshare: [272, 97],
   accept4: [288, 242],
+  eventfd2: [290, 19],
   dup3: [292, 24],
   prlimit64: [302, 261],
   setns: [308, 268],
+  pidfd_open: [434, 434],
   close_range: [436, 436],
 } as const;
 

@@ -13,6 +13,7 @@ export * from "./identity.ts";
 export * from "./capabilities.ts";
 export * from "./signals.ts";
 export * from "./files.ts";
+export * from "./poller.ts";
 export * from "./exec.ts";
 export * from "./rlimits.ts";
 export * from "./terminal.ts";

@@ -110,6 +110,11 @@ export interface PortRequest {
   hostIp: string;
   /** 0 = any free port from the ephemeral range (`-P`, or `-p 80`). */
   hostPort: number;
+  /**
+   * With `hostPort`, the last port of a host range to pick one free port from
+   * (`-p 8000-8010:80`, sent as HostPort "8000-8010"). Absent: exactly `hostPort`.
+   */
+  hostPortEnd?: number;
 }
 
 /** A port that is published: where it listens and where it forwards. */

@@ -99,7 +99,7 @@ export async function runShim(argv: readonly string[], head?: ShimHead): Promise
     }
   }
   becomeSubreaper();
-  const trace = traceFromEnvironment({ consume: true }); // --trace: the daemon's request (lib/trace)
+  const trace = await traceFromEnvironment({ consume: true }); // --trace: the daemon's request (lib/trace)
   trace?.step("setsid, child subreaper", "the shim outlives the daemon; orphans come to it");
 
   const publisher = new RemotePublisher(args.address, (message) => log.warn(message));

@@ -5,11 +5,14 @@
 // init's) overlap instead of following each other. The init only waits for its
 // configuration on the sync socket, so starting it early changes nothing else; if no
 // Create comes (or a terminal is asked for after all), it is killed and reaped.
-// The same trick as mini-runc's own entry point (lib/runtime/prelaunch.ts).
+// The spawn itself is mini-runc's own entry-point trick (lib/runtime/prelaunch.ts, both
+// through lib/runtime/early_init.ts); this file adds what only a shim does first: leave
+// the daemon's session.
 // Mirrors nothing in containerd: Go shims and runc start in a few milliseconds.
 
 import { setsid } from "../linux/identity.ts";
-import { type LaunchedInit, launchInit } from "../runtime/launch.ts";
+import type { LaunchedInit } from "../runtime/launch.ts";
+import { prelaunchForBundle } from "../runtime/early_init.ts";
 import { runsInProcess } from "./runtime_choice.ts";
 
 /** What the shim's entry point did before the shim proper was loaded. */
@@ -20,7 +23,10 @@ export interface ShimHead {
   init?: LaunchedInit;
 }
 
-/** The value of Go-style flag `-name` (`-name v`, `--name v`, `-name=v`) in `args`. */
+/**
+ * The value of Go-style flag `-name` (`-name v`, `--name v`, `-name=v`) in `args`, read
+ * the way main.ts's parseShimArguments reads it (which loads too much to call here).
+ */
 function flagValue(args: readonly string[], name: string): string | undefined {
   for (let index = 0; index < args.length; index++) {
     const match = /^--?([a-z-]+)(?:=(.*))?$/s.exec(args[index]);
@@ -31,8 +37,8 @@ function flagValue(args: readonly string[], name: string): string | undefined {
 
 /**
  * Leaves the daemon's session first (the init must not be born in it), then spawns the
- * init when the runtime will run in-process and the spec needs no terminal. Anything
- * unusual returns no init: Create then spawns it the ordinary way and reports errors.
+ * init when the runtime will run in-process. Anything unusual returns no init: Create
+ * then spawns it the ordinary way and reports errors.
  */
 export function prelaunchShimInit(args: readonly string[]): ShimHead {
   const head: ShimHead = { sessionLeader: false };
@@ -40,21 +46,9 @@ export function prelaunchShimInit(args: readonly string[]): ShimHead {
     setsid();
     head.sessionLeader = true;
   } catch { /* already a session leader (started by hand with setsid) */ }
-  try {
-    const workdir = flagValue(args, "workdir");
-    if (!workdir || !runsInProcess(flagValue(args, "runtime-binary") ?? "")) return head;
-    const spec = JSON.parse(Deno.readTextFileSync(`${workdir}/config.json`));
-    if (spec?.process?.terminal) return head;
-    const namespaces: { type?: unknown; path?: unknown }[] = Array.isArray(spec?.linux?.namespaces)
-      ? spec.linux.namespaces
-      : [];
-    const pid = namespaces.find((namespace) => namespace?.type === "pid");
-    const path = typeof pid?.path === "string" && pid.path !== "" ? pid.path : undefined;
-    head.init = launchInit({
-      pidNamespace: pid ? (path ?? "new") : null,
-      // stdin is a pipe either way; Create closes it when the task wants none.
-      pipes: { stdin: true },
-    });
-  } catch { /* no init: Create does it */ }
+  const workdir = flagValue(args, "workdir");
+  if (!workdir || !runsInProcess(flagValue(args, "runtime-binary") ?? "")) return head;
+  // stdin is a pipe either way; Create closes it when the task wants none.
+  head.init = prelaunchForBundle(workdir, { stdin: true });
   return head;
 }

@@ -16,6 +16,14 @@ export const FORWARD_ROUTE = "/containerd.services.events.v1.Events/Forward";
 
 const FIRST_RETRY_MS = 50;
 const MAX_RETRY_MS = 2_000;
+/**
+ * How long one Forward may take before it is abandoned and sent again on a fresh
+ * connection. Without a limit, one request lost on a dying keep-alive connection would
+ * hold every later event (an exit among them) forever. An event may then arrive twice:
+ * mini-dockerd checks the task's status before acting on an exit, so a repeated one is
+ * ignored.
+ */
+const FORWARD_TIMEOUT_MS = 5_000;
 
 /** A queue of envelopes sent in order to the daemon, retried while it is unreachable. */
 export class RemotePublisher implements EventPublisher {
@@ -58,7 +66,9 @@ export class RemotePublisher implements EventPublisher {
       const envelope = this.#queue[0];
       try {
         this.#transport ??= new UnixTransport(this.daemonAddress);
-        await this.#transport.call(FORWARD_ROUTE, { envelope });
+        await this.#transport.call(FORWARD_ROUTE, { envelope }, {
+          signal: AbortSignal.timeout(FORWARD_TIMEOUT_MS),
+        });
         this.#queue.shift();
         delay = FIRST_RETRY_MS;
       } catch (error) {

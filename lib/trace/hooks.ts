@@ -6,10 +6,13 @@
 //     level deeper,
 //   - a process starts a child: `env: childTraceEnvironment()` hands the trace over in
 //     MINI_TRACE_FILE / MINI_TRACE_DEPTH,
-//   - a child starts: `traceFromEnvironment()` picks it up,
+//   - a child starts: `await traceFromEnvironment()` picks it up,
 //   - work that happens later, outside the request (a container's exit), is tied back
 //     to it with `rememberTraceFor(key)` and `withTraceFor(key, work)`.
-// Each hook does nothing but one boolean test until the process has seen a trace.
+// Every mini program loads this file (lib/api does), so it is kept small: "zero cost
+// when off" means each hook does nothing but one boolean test until the process has
+// seen a trace, and the code that opens files and builds tracers (machinery.ts) is only
+// loaded then. That is why the calls that start a trace are async.
 // Mirrors containerd's tracing interceptors (pkg/tracing: the otelgrpc/otelhttp propagation
 // of a span context in request metadata), in one line of JSON per step.
 
@@ -26,9 +29,7 @@ import {
   encodeTraceHeader,
   traceEnvironment,
 } from "./context_header.ts";
-import { traceProcessName } from "./process_name.ts";
-import { FileSink, StderrSink, TracePathRefused } from "./sink.ts";
-import { Tracer } from "./tracer.ts";
+import type { Tracer } from "./tracer.ts";
 import {
   TRACE_DEPTH_VARIABLE,
   TRACE_ENABLE_VARIABLE,
@@ -37,19 +38,29 @@ import {
   type TraceContext,
 } from "./types.ts";
 
-/** Opens a tracer for a context received from elsewhere; undefined (and a warning) if refused. */
-export function openTracer(
-  context: TraceContext,
-  process = traceProcessName(),
-): Tracer | undefined {
-  try {
-    return new Tracer(process, context.depth, FileSink.open(context.file), context.file);
-  } catch (error) {
-    if (!(error instanceof TracePathRefused)) throw error;
-    // A finished trace (its file removed) is normal; anything else deserves a word.
-    if (!error.missing) console.error(`${process}: not tracing: ${error.message}`);
-    return undefined;
+/** What machinery.ts exports (a type only: nothing is loaded for it). */
+export type TraceMachinery = typeof import("./machinery.ts");
+
+let machinery: TraceMachinery | undefined;
+
+/**
+ * Loads the tracing machinery, once. The specifier is computed on purpose: Deno loads
+ * the target of a literal `import("./machinery.ts")` together with this module.
+ */
+export async function loadTraceMachinery(): Promise<TraceMachinery> {
+  if (!machinery) {
+    const specifier = new URL("./machinery.ts", import.meta.url).href;
+    machinery = await import(specifier) as TraceMachinery;
   }
+  return machinery;
+}
+
+/**
+ * The machinery if a trace has loaded it, for synchronous code that runs once tracing is
+ * active (every way to start a trace in a daemon, shim or runtime goes through here).
+ */
+export function loadedTraceMachinery(): TraceMachinery | undefined {
+  return machinery;
 }
 
 /** Routes whose arrival is not worth a line (the handler records what matters). */
@@ -66,12 +77,21 @@ export function traceIncoming<T>(
 ): T | Promise<T> {
   if (!header && !tracingActive()) return handle();
   const context = decodeTraceHeader(header);
-  const tracer = context ? openTracer(context) : processTrace();
-  if (!tracer) return handle();
+  if (!context && !tracingActive()) return handle(); // a malformed header traces nothing
+  return traceRequest(context, step, handle);
+}
+
+async function traceRequest<T>(
+  context: TraceContext | undefined,
+  step: string | (() => string),
+  handle: () => T | Promise<T>,
+): Promise<T> {
+  const tracer = context ? (await loadTraceMachinery()).openTracer(context) : processTrace();
+  if (!tracer) return await handle();
   const name = typeof step === "string" ? step : step();
   // Plumbing routes are traced (the handler may record a step) but get no lines of their own.
-  if (QUIET_ROUTES.includes(name)) return runWithTracer(tracer, handle);
-  return runWithTracer(tracer, async () => {
+  if (QUIET_ROUTES.includes(name)) return await runWithTracer(tracer, handle);
+  return await runWithTracer(tracer, async () => {
     const end = tracer.begin(shortRoute(name));
     try {
       const result = await handle();
@@ -123,45 +143,41 @@ export function childTraceEnvironment(
  * are removed from this process's environment, so children only get a trace when a
  * traced request starts them (a long-lived shim must not trace forever).
  */
-export function traceFromEnvironment(
+export async function traceFromEnvironment(
   options: { consume?: boolean; process?: string } = {},
-): Tracer | undefined {
+): Promise<Tracer | undefined> {
   const read = (name: string) => Deno.env.get(name);
   if (read(TRACE_FILE_VARIABLE) === undefined && read(TRACE_ENABLE_VARIABLE) !== "1") {
     return undefined;
   }
   const context = contextFromEnvironment(read);
+  const depth = Number(read(TRACE_DEPTH_VARIABLE) ?? 0) || 0;
   if (options.consume) {
     Deno.env.delete(TRACE_FILE_VARIABLE);
     Deno.env.delete(TRACE_DEPTH_VARIABLE);
   }
-  const process = options.process ?? traceProcessName();
+  const { openTracer, stderrTracer } = await loadTraceMachinery();
   const tracer = context
-    ? openTracer(context, process)
-    : new Tracer(process, Number(read(TRACE_DEPTH_VARIABLE) ?? 0) || 0, new StderrSink());
+    ? openTracer(context, options.process)
+    : stderrTracer(depth, options.process);
   // A trace file belongs to one request; stderr tracing (MINI_TRACE=1) to the whole process.
   if (tracer && (!options.consume || !context)) setProcessTracer(tracer);
   return tracer;
 }
 
 /** Traces this whole process on stderr (`--trace` of a daemon or of mini-runc). */
-export function enableStderrTrace(): Tracer {
-  Deno.env.set(TRACE_ENABLE_VARIABLE, "1");
-  const existing = processTrace();
-  if (existing) return existing;
-  const tracer = new Tracer(traceProcessName(), 0, new StderrSink());
-  setProcessTracer(tracer); // the sink set MINI_TRACE_START: children print on our clock
-  return tracer;
+export async function enableStderrTrace(): Promise<Tracer> {
+  return (await loadTraceMachinery()).enableStderrTrace();
 }
 
 /**
  * A daemon's `--trace` (or MINI_TRACE=1): trace every request it serves on its stderr,
- * and pass MINI_TRACE=1 on to the processes it starts. Returns the arguments without
+ * and pass MINI_TRACE=1 on to the processes it starts. Resolves to the arguments without
  * the flag, for the daemon's own flag parser.
  */
-export function takeDaemonTraceFlag(args: readonly string[]): string[] {
+export async function takeDaemonTraceFlag(args: readonly string[]): Promise<string[]> {
   if (args.includes("--trace") || Deno.env.get(TRACE_ENABLE_VARIABLE) === "1") {
-    enableStderrTrace();
+    await enableStderrTrace();
   }
   return args.filter((arg) => arg !== "--trace");
 }
@@ -186,7 +202,7 @@ export async function withTraceFor<T>(
   const context = remembered.get(key);
   if (!context) return await work();
   remembered.delete(key);
-  const tracer = openTracer(context);
+  const tracer = (await loadTraceMachinery()).openTracer(context);
   if (!tracer) return await work();
   return await runWithTracer(tracer, () => {
     tracer.step(step());

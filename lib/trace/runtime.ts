@@ -6,43 +6,38 @@
 // "mini-runc (in-process)", one level below the shim, so the picture stays the same.
 // The runtime's init is one more process: it gets the trace one level deeper again.
 
-import { currentTrace, processTrace, setProcessTracer, tracingActive } from "./active.ts";
-import { stderrTraceStart } from "./sink.ts";
-import { enableStderrTrace, traceFromEnvironment } from "./hooks.ts";
-import { Tracer } from "./tracer.ts";
+// mini-runc's own flag parser, so `--trace` is found exactly where mini-runc would
+// accept it (a global flag before the command), never inside the container's arguments.
+import { globalFlags, parseFlags } from "../runtime/cli_flags.ts";
+import { currentTrace, tracingActive } from "./active.ts";
+import { enableStderrTrace, loadedTraceMachinery, traceFromEnvironment } from "./hooks.ts";
+import type { Tracer } from "./tracer.ts";
 import { type InitTraceContext, TRACE_FILE_VARIABLE } from "./types.ts";
 
 const RUNTIME_NAME = "mini-runc";
-/** mini-runc's commands: global flags are the arguments before the first of them. */
-const RUNTIME_COMMANDS = [
-  "spec",
-  "create",
-  "start",
-  "run",
-  "exec",
-  "state",
-  "kill",
-  "delete",
-  "ps",
-  "list",
-  "pause",
-  "resume",
-  "update",
-  "features",
-];
 const libraryTracers = new WeakMap<Tracer, Tracer>();
+
+/** True when `--trace` is among mini-runc's global flags (read by the CLI's own parser). */
+function traceFlagGiven(args: string[]): boolean {
+  try {
+    return parseFlags(args, globalFlags, true).values.trace === true;
+  } catch {
+    return false; // a usage error: the command reports it, untraced
+  }
+}
 
 /**
  * The entry point's hook (cmd/mini_runc.ts), before anything else runs: picks up the
  * trace from the environment, or traces on stderr with `--trace` among the global flags.
+ * Loads nothing when neither is there.
  */
-export function startRuntimeTrace(args: readonly string[]): void {
-  const command = args.findIndex((arg) => RUNTIME_COMMANDS.includes(arg));
-  const globals = command < 0 ? args : args.slice(0, command);
-  if (globals.includes("--trace")) enableStderrTrace();
+export async function startRuntimeTrace(args: string[]): Promise<void> {
+  if (traceFlagGiven(args)) await enableStderrTrace();
   // Not MINI_TRACE=1 alone: under a shim, the runtime's stderr is the container's stderr,
   // and trace lines must not end up in `docker logs`. Only a trace file is picked up.
-  else if (Deno.env.get(TRACE_FILE_VARIABLE)) traceFromEnvironment({ process: RUNTIME_NAME });
+  else if (Deno.env.get(TRACE_FILE_VARIABLE)) {
+    await traceFromEnvironment({ process: RUNTIME_NAME });
+  }
 }
 
 /** The tracer for runtime steps: mini-runc's own, or one level below the shim it runs in. */
@@ -52,7 +47,10 @@ export function runtimeTrace(): Tracer | undefined {
   if (!tracer || tracer.process === RUNTIME_NAME) return tracer;
   let library = libraryTracers.get(tracer);
   if (!library) {
-    library = new Tracer(
+    // Whatever started this trace (hooks.ts) loaded the machinery.
+    const machinery = loadedTraceMachinery();
+    if (!machinery) return undefined;
+    library = new machinery.Tracer(
       `${RUNTIME_NAME} (in-process)`,
       tracer.depth + 1,
       tracer.sink,
@@ -70,8 +68,9 @@ export function runtimeTrace(): Tracer | undefined {
 export function initTraceContext(): InitTraceContext | undefined {
   if (!tracingActive()) return undefined;
   const tracer = runtimeTrace();
-  if (!tracer) return undefined;
+  const machinery = loadedTraceMachinery();
+  if (!tracer || !machinery) return undefined;
   // On stderr only for `mini-runc --trace` itself (its stderr is a terminal, not a container's).
   if (tracer.file === undefined && tracer.process !== RUNTIME_NAME) return undefined;
-  return { file: tracer.file, depth: tracer.depth + 1, start: stderrTraceStart() };
+  return { file: tracer.file, depth: tracer.depth + 1, start: machinery.stderrTraceStart() };
 }

@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
 import { run, type TestDockerd } from "../helpers/dockerd.ts";
+import { freePort } from "../registry/support/registry.ts";
 import {
   build,
   builderRequirements,
@@ -285,7 +286,12 @@ Deno.test({
     const offline = await writeContext({
       "Dockerfile": "FROM busybox\nADD https://example.com/x /x\n",
     });
-    const noBase = await writeContext({ "Dockerfile": "FROM nosuchimage:1\n" });
+    // A missing base image is pulled; nothing listens on that port, so the pull fails at
+    // once (loopback only: a Docker Hub name would make the daemon look up its registry).
+    const closedPort = freePort();
+    const noBase = await writeContext({
+      "Dockerfile": `FROM 127.0.0.1:${closedPort}/nosuchimage:1\n`,
+    });
     const syntax = await writeContext({ "Dockerfile": "FROM busybox\n\nFROB x\n" });
     try {
       const failed = await build(daemon, failing);
@@ -310,7 +316,10 @@ Deno.test({
         url.error ?? "",
         "ADD failed: https://example.com/x is a remote URL; mini builds offline",
       );
-      assertStringIncludes((await build(daemon, noBase)).error ?? "", "nosuchimage");
+      assertStringIncludes(
+        (await build(daemon, noBase)).error ?? "",
+        `dial tcp 127.0.0.1:${closedPort}: connect: connection refused`,
+      );
       const parse = await build(daemon, syntax);
       assertEquals(parse.status, 400);
       assertEquals(parse.error, "dockerfile parse error line 3: unknown instruction: FROB");

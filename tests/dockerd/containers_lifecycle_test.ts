@@ -111,10 +111,28 @@ Deno.test({ name: "stop, kill, restart, wait, rm, prune", ignore }, async (t) =>
       await daemon.docker(["run", "--name", "done1", "busybox", "true"]);
       await daemon.docker(["create", "--name", "fresh", "busybox", "true"]);
       await daemon.docker(["run", "-d", "--name", "busy", "busybox", "sleep", "300"]);
+      const since = (Date.now() / 1000).toFixed(3); // the CLI takes fractional seconds
       const prune = await daemon.docker(["container", "prune", "-f"]);
       assertEquals(prune.code, 0, prune.stderr);
       const left = (await daemon.docker(["ps", "-a", "--format", "{{.Names}}"])).stdout.trim();
       assertEquals(left, "busy");
+      // One `prune` event for the whole prune, after a `destroy` per removed container.
+      const until = Math.floor(Date.now() / 1000) + 1;
+      const events = await daemon.docker([
+        "events",
+        "--since",
+        since,
+        "--until",
+        String(until),
+        "--filter",
+        "type=container",
+        "--format",
+        "{{.Action}} {{.Actor.Attributes.name}}",
+      ]);
+      assertEquals(
+        events.stdout.trim().split("\n").filter((line) => /^(destroy|prune)/.test(line)).sort(),
+        ["destroy done1", "destroy fresh", "prune <no value>"].sort(),
+      );
       await removeAllAndCheck(daemon);
     });
 

@@ -472,6 +472,8 @@ Deno.test({
         String(Math.floor(Date.now() / 1000) + 1),
         "--filter",
         "type=image",
+        "--filter",
+        "event=pull",
         "--format",
         "{{.Action}} {{.Actor.ID}}",
       ]);

@@ -6,6 +6,7 @@
 // the daemon's exec-root, no proxy process forwarding into the test's subnets, and
 // finally no link carrying the test's tag at all.
 
+import { linkExists } from "../helpers/cleanup.ts";
 import { join } from "node:path";
 import { formatSubnet, parseIPv4, type Subnet, subnetContains } from "../../lib/network/ipv4.ts";
 import {
@@ -104,15 +105,8 @@ export function vethsOn(bridgeName: string): string[] {
   }
 }
 
-/** True when a link of that name exists on the host. */
-export function linkExists(name: string): boolean {
-  const socket = NetlinkSocket.open();
-  try {
-    return listLinks(socket).some((link) => link.name === name);
-  } finally {
-    socket.close();
-  }
-}
+/** True when a link of that name exists on the host (the shared cleanup's helper). */
+export { linkExists };
 
 /** Proxy processes forwarding into `subnets` (judged by their -container-ip flag). */
 export function proxiesInto(subnets: Subnet[]): number[] {

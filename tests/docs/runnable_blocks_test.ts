@@ -14,12 +14,8 @@
 import { join } from "node:path";
 import { assert, assertEquals, assertThrows } from "../helpers/assert.ts";
 import { REPO_ROOT, TestContainerd } from "../helpers/containerd.ts";
-import {
-  busyboxArchive,
-  processesMentioning,
-  TestDockerd,
-  unmountBelow,
-} from "../helpers/dockerd.ts";
+import { busyboxArchive, TestDockerd } from "../helpers/dockerd.ts";
+import { sweepAndRemove, sweepBelow } from "../helpers/cleanup.ts";
 import { missingOverlay, missingRoot, missingTool, requirements } from "../helpers/requirements.ts";
 import { extractRunnableBlocks, type RunnableBlock } from "./runnable_blocks.ts";
 
@@ -54,21 +50,6 @@ function courseBlocks(): RunnableBlock[] {
   return chapters.flatMap((chapter) =>
     extractRunnableBlocks(chapter, Deno.readTextFileSync(join(COURSE, chapter)))
   );
-}
-
-/** Ends processes whose command line names `directory` (by PID) and unmounts below it. */
-async function endEverythingBelow(directory: string): Promise<void> {
-  for (let round = 0; round < 20; round++) {
-    const pids = processesMentioning(directory);
-    if (pids.length === 0) break;
-    for (const pid of pids) {
-      try {
-        Deno.kill(pid, "SIGKILL");
-      } catch { /* gone */ }
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  unmountBelow(directory);
 }
 
 /** The work directory, PATH and fixtures one chapter's blocks share. */
@@ -151,7 +132,8 @@ class ChapterEnvironment {
     }, BLOCK_LIMIT_MS);
     const result = await child.status;
     clearTimeout(guard);
-    await endEverythingBelow(this.work);
+    // Blocks may start a daemon in the background and leave ending it to this sweep.
+    await sweepBelow(this.work);
     if (result.code !== 0) {
       const output = await Deno.readTextFile(log).catch(() => "(no output)");
       throw new Error(
@@ -168,12 +150,11 @@ class ChapterEnvironment {
     if (this.#containerd) {
       const base = this.#containerd.paths.base;
       await this.#containerd.kill("SIGTERM");
-      await endEverythingBelow(base);
+      await sweepBelow(base);
       await this.#containerd.cleanup();
     }
     await this.#dockerd?.cleanup();
-    await endEverythingBelow(this.work);
-    await Deno.remove(this.work, { recursive: true }).catch(() => {});
+    await sweepAndRemove(this.work);
   }
 }
 

@@ -2,20 +2,21 @@
 // process on temp roots and its own socket (so tests run side by side), letting it
 // start its own mini-containerd child exactly as in production, and talking to it the
 // way users do: through the real docker CLI (`DOCKER_HOST=unix://…`), mini-docker, or
-// raw Engine API requests. Cleanup ends everything the test started *by PID* (dockerd,
-// its containerd, and any shim whose command line names this test's directory) and
-// unmounts whatever is still mounted below the test's directory. Unless a test sets
+// raw Engine API requests. Cleanup (tests/helpers/cleanup.ts) ends everything the test
+// started *by PID* (dockerd, its containerd, and any shim whose command line names this
+// test's directory) and unmounts whatever is still mounted below the test's directory. Unless a test sets
 // daemon.json's "bridge" itself, its daemon gets a default bridge of its own (a unique
 // name and a /24 no route overlaps) instead of the stock `mini0`, so daemons running
 // side by side never share one, and cleanup deletes it: the host is left as it was.
 
 import { join } from "node:path";
-import { unmount, UnmountFlags } from "../../lib/linux/mount.ts";
-import { readMountInfo } from "../../lib/linux/mountinfo.ts";
 import { writeBaseImageArchive } from "../../lib/base_image/build.ts";
-import { deleteLinkByName, NetlinkSocket } from "../../lib/network/netlink/mod.ts";
 import { formatIPv4 } from "../../lib/network/ipv4.ts";
 import { pickTestSubnet, testTag } from "../network/support.ts";
+import { deleteLinkNamed, endProcesses, sweepAndRemove } from "./cleanup.ts";
+
+// Older tests import these from here; they live in ./cleanup.ts.
+export { processesMentioning, unmountBelow } from "./cleanup.ts";
 
 const repoRoot = new URL("../../", import.meta.url).pathname;
 
@@ -66,11 +67,21 @@ export function busyboxArchive(): Promise<string> {
   return baseImageArchive;
 }
 
-/** Runs a program and collects its output. */
+/**
+ * How long one client command may run. No test command needs minutes; one that hangs
+ * (a lost exit, a stream never closed) must fail the test with the daemon's log
+ * instead of stalling the whole suite.
+ */
+const COMMAND_TIMEOUT_MS = 240_000;
+
+/** A command of a test that did not finish in time (it was killed). */
+export class CommandTimedOut extends Error {}
+
+/** Runs a program and collects its output; kills it and throws CommandTimedOut if it hangs. */
 export async function run(
   program: string,
   args: string[],
-  options: { stdin?: Uint8Array; env?: Record<string, string> } = {},
+  options: { stdin?: Uint8Array; env?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<CommandResult> {
   const child = new Deno.Command(program, {
     args,
@@ -79,12 +90,33 @@ export async function run(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  if (options.stdin) {
-    const writer = child.stdin.getWriter();
-    await writer.write(options.stdin);
-    await writer.close();
+  const timeoutMs = options.timeoutMs ?? COMMAND_TIMEOUT_MS;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      child.kill("SIGKILL");
+    } catch { /* it just ended */ }
+  }, timeoutMs);
+  let output: Deno.CommandOutput | undefined;
+  try {
+    if (options.stdin) {
+      const writer = child.stdin.getWriter();
+      await writer.write(options.stdin);
+      await writer.close();
+    }
+    output = await child.output();
+  } catch (error) {
+    // Killed while we still wrote its stdin: report the timeout, not the broken pipe.
+    if (!timedOut) throw error;
+  } finally {
+    clearTimeout(timer);
   }
-  const output = await child.output();
+  if (timedOut || output === undefined) {
+    throw new CommandTimedOut(
+      `\`${program} ${args.join(" ")}\` did not finish within ${timeoutMs / 1000} s (killed)`,
+    );
+  }
   return {
     code: output.code,
     stdout: new TextDecoder().decode(output.stdout),
@@ -276,27 +308,45 @@ export class TestDockerd {
 
   /** Runs the real docker CLI against this daemon. */
   async docker(args: string[], options: { stdin?: Uint8Array } = {}): Promise<CommandResult> {
-    return await run("docker", args, {
-      stdin: options.stdin,
-      env: { DOCKER_HOST: this.dockerHost, DOCKER_CONFIG: join(this.paths.base, "docker-config") },
-    });
+    return await this.#withLogOnTimeout(() =>
+      run("docker", args, {
+        stdin: options.stdin,
+        env: {
+          DOCKER_HOST: this.dockerHost,
+          DOCKER_CONFIG: join(this.paths.base, "docker-config"),
+        },
+      })
+    );
   }
 
   /** Runs mini-docker (cmd/mini_docker.ts) against this daemon. */
   async miniDocker(args: string[], options: { stdin?: Uint8Array } = {}): Promise<CommandResult> {
-    return await run(
-      Deno.execPath(),
-      [
-        "run",
-        "--allow-all",
-        "--quiet",
-        join(repoRoot, "cmd/mini_docker.ts"),
-        "-H",
-        this.dockerHost,
-        ...args,
-      ],
-      { stdin: options.stdin },
+    return await this.#withLogOnTimeout(() =>
+      run(
+        Deno.execPath(),
+        [
+          "run",
+          "--allow-all",
+          "--quiet",
+          join(repoRoot, "cmd/mini_docker.ts"),
+          "-H",
+          this.dockerHost,
+          ...args,
+        ],
+        { stdin: options.stdin },
+      )
     );
+  }
+
+  /** A hung client command fails with the daemon's recent log, to show where it stuck. */
+  async #withLogOnTimeout(command: () => Promise<CommandResult>): Promise<CommandResult> {
+    try {
+      return await command();
+    } catch (error) {
+      if (!(error instanceof CommandTimedOut)) throw error;
+      const recent = this.#log.split("\n").slice(-80).join("\n");
+      throw new CommandTimedOut(`${error.message}\nmini-dockerd's last log lines:\n${recent}`);
+    }
   }
 
   /** Runs mini-ctr against this daemon's mini-containerd. */
@@ -360,68 +410,9 @@ export class TestDockerd {
   async cleanup(): Promise<void> {
     await this.kill("SIGTERM");
     const containerd = await this.containerdPid();
-    if (containerd !== undefined) await killAndWait(containerd, this.paths.base);
-    for (const pid of processesMentioning(this.paths.base)) await killAndWait(pid, this.paths.base);
-    unmountBelow(this.paths.base);
-    await Deno.remove(this.paths.base, { recursive: true }).catch(() => {});
-    if (this.#ownBridge) {
-      const socket = NetlinkSocket.open();
-      try {
-        deleteLinkByName(socket, this.#ownBridge);
-      } finally {
-        socket.close();
-      }
-    }
-  }
-}
-
-/** PIDs of processes whose command line contains `text` (never this process). */
-export function processesMentioning(text: string): number[] {
-  const pids: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    const pid = Number(entry.name);
-    if (pid === Deno.pid) continue;
-    try {
-      const cmdline = Deno.readTextFileSync(`/proc/${pid}/cmdline`).replaceAll("\0", " ");
-      if (cmdline.includes(text)) pids.push(pid);
-    } catch { /* exited */ }
-  }
-  return pids;
-}
-
-/** Kills `pid` (if its command line still names `marker`) and waits until it is gone. */
-async function killAndWait(pid: number, marker: string): Promise<void> {
-  try {
-    const cmdline = Deno.readTextFileSync(`/proc/${pid}/cmdline`).replaceAll("\0", " ");
-    if (!cmdline.includes(marker)) return; // the PID was reused by someone else
-    Deno.kill(pid, "SIGKILL");
-  } catch {
-    return;
-  }
-  for (let attempt = 0; attempt < 200; attempt++) {
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-      if (/\) Z /.test(stat)) return;
-    } catch {
-      return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-/** Detaches every mount at or below `directory`, deepest first. */
-export function unmountBelow(directory: string): void {
-  for (let round = 0; round < 5; round++) {
-    const mounts = readMountInfo().map((mount) => mount.mountPoint)
-      .filter((point) => point === directory || point.startsWith(directory + "/"))
-      .sort((a, b) => b.length - a.length);
-    if (mounts.length === 0) return;
-    for (const point of mounts) {
-      try {
-        unmount(point, UnmountFlags.DETACH);
-      } catch { /* already gone */ }
-    }
+    if (containerd !== undefined) await endProcesses([containerd], this.paths.base);
+    await sweepAndRemove(this.paths.base);
+    if (this.#ownBridge) deleteLinkNamed(this.#ownBridge);
   }
 }
 

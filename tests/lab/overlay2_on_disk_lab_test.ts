@@ -33,7 +33,7 @@ for (const client of DOCKER_CLIENTS) {
       try {
         assert(bridge, `daemon.json names no mlabXXXX bridge: ${daemonJson}`);
         // Checked (and cleaned up) first, so a later failed assertion leaves no bridge.
-        const bridgeLeftBehind = await deleteLinkLeftBehind(bridge);
+        const bridgeLeftBehind = deleteLinkLeftBehind(bridge);
         assert(!bridgeLeftBehind, `the lab left its bridge ${bridge} behind`);
         const bip = daemonJson.match(/"bip": "(172\.29\.\d{1,3}\.1\/24)"/)?.[1];
         assert(bip, `daemon.json has no 172.29.N.1/24 bip: ${daemonJson}`);

@@ -5,10 +5,9 @@
 // the lesson claims about them. Shared by tests/lab/*_lab_test.ts.
 
 import { join } from "node:path";
-import { assert, assertEquals } from "../helpers/assert.ts";
+import { assertEquals } from "../helpers/assert.ts";
 import { REPO_ROOT } from "../helpers/containerd.ts";
-import { processesMentioning, unmountBelow } from "../helpers/dockerd.ts";
-import { readMountInfo } from "../../lib/linux/mountinfo.ts";
+import { assertNothingLeftBehind, deleteLinkNamed, sweepAndRemove } from "../helpers/cleanup.ts";
 import { missingOverlay, missingRoot, missingTool, requirements } from "../helpers/requirements.ts";
 
 /** The two docker clients a Docker-side lesson runs with. */
@@ -99,46 +98,18 @@ export function step(run: LabRun, prefix: string): LabStep {
   return found[0];
 }
 
-/** True when the host has a network link (bridge, veth...) of this name. */
-export function linkExists(name: string): boolean {
-  try {
-    Deno.statSync(`/sys/class/net/${name}`);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Deletes a link a lab left behind, by the exact name the lab printed (a test's own
  * clean-up; the lab is meant to delete it itself). Returns whether one was there.
  */
-export async function deleteLinkLeftBehind(name: string): Promise<boolean> {
-  if (!linkExists(name)) return false;
-  await new Deno.Command("ip", { args: ["link", "delete", name], stderr: "null" }).output();
-  return true;
-}
-
-/** Mount points at or below `directory`. */
-export function mountsBelow(directory: string): string[] {
-  return readMountInfo().map((mount) => mount.mountPoint)
-    .filter((point) => point === directory || point.startsWith(directory + "/"));
+export function deleteLinkLeftBehind(name: string): boolean {
+  return deleteLinkNamed(name);
 }
 
 /**
- * Checks that the lab left no mount and no process behind (ending any it left, by PID),
- * then removes its directory.
+ * Checks that the lab left no mount and no process behind (ending any it left, by PID,
+ * and unmounting what it left mounted), then removes its directory.
  */
 export async function finish(lab: string): Promise<void> {
-  const mounts = mountsBelow(lab);
-  const processes = processesMentioning(lab);
-  for (const pid of processes) {
-    try {
-      Deno.kill(pid, "SIGKILL");
-    } catch { /* gone */ }
-  }
-  unmountBelow(lab);
-  await Deno.remove(lab, { recursive: true }).catch(() => {});
-  assert(mounts.length === 0, `the lab left mounts behind: ${mounts.join(", ")}`);
-  assert(processes.length === 0, `the lab left processes behind: ${processes.join(", ")}`);
+  assertNothingLeftBehind("the lab", await sweepAndRemove(lab));
 }

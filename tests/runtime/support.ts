@@ -3,6 +3,7 @@
 // it), and checks that a container left nothing behind: no state, cgroup, process or
 // mount.
 
+import { buildBusyboxRootfs } from "../helpers/busybox_rootfs.ts";
 import { missingRoot, missingTool, requirements } from "../helpers/requirements.ts";
 import type { ContainerRecord, Spec } from "../../lib/runtime/types.ts";
 import { readMountInfo } from "../../lib/linux/mountinfo.ts";
@@ -29,33 +30,6 @@ export interface CommandResult {
   stderr: string;
 }
 
-/** Builds a busybox rootfs (static binary + applet links) in `directory`/rootfs. */
-export async function buildBusyboxRootfs(directory: string): Promise<string> {
-  const rootfs = `${directory}/rootfs`;
-  for (const sub of ["bin", "proc", "sys", "dev", "etc", "tmp", "root"]) {
-    await Deno.mkdir(`${rootfs}/${sub}`, { recursive: true });
-  }
-  const busybox = await new Deno.Command("sh", {
-    args: ["-c", "command -v busybox"],
-    stdout: "piped",
-  }).output();
-  const busyboxPath = new TextDecoder().decode(busybox.stdout).trim();
-  await Deno.copyFile(busyboxPath, `${rootfs}/bin/busybox`);
-  await Deno.chmod(`${rootfs}/bin/busybox`, 0o755);
-  const list = await new Deno.Command(`${rootfs}/bin/busybox`, {
-    args: ["--list"],
-    stdout: "piped",
-  })
-    .output();
-  for (const applet of new TextDecoder().decode(list.stdout).split("\n")) {
-    if (applet === "" || applet === "busybox") continue;
-    await Deno.symlink("busybox", `${rootfs}/bin/${applet}`);
-  }
-  await Deno.writeTextFile(`${rootfs}/etc/passwd`, "root:x:0:0:root:/root:/bin/sh\n");
-  await Deno.writeTextFile(`${rootfs}/etc/group`, "root:x:0:\n");
-  return rootfs;
-}
-
 /** A test's world: temp dir, --root, one shared rootfs; removed by `cleanup`. */
 export class RuntimeFixture {
   private constructor(readonly base: string, readonly root: string) {}
@@ -63,7 +37,7 @@ export class RuntimeFixture {
   static async create(): Promise<RuntimeFixture> {
     const base = await Deno.makeTempDir({ prefix: "mini-runc-test-" });
     const fixture = new RuntimeFixture(base, `${base}/state`);
-    await buildBusyboxRootfs(`${base}/image`);
+    await buildBusyboxRootfs(`${base}/image/rootfs`);
     return fixture;
   }
 

@@ -7,6 +7,7 @@ import { layerStack } from "../../lib/mount/layers.ts";
 import { withTempMount } from "../../lib/mount/temp.ts";
 import type { Mount } from "../../lib/mount/types.ts";
 import { AssertionError } from "../helpers/assert.ts";
+import { unmountBelow } from "../helpers/cleanup.ts";
 
 let mountParent: string | undefined;
 
@@ -72,6 +73,17 @@ export function mountsContaining(fragment: string): string[] {
 export function assertNoMountsUnder(fragment: string): void {
   const left = mountsContaining(fragment);
   if (left.length > 0) throw new AssertionError(`mounts left behind: ${left.join(", ")}`);
+}
+
+/**
+ * Removes a test's temp root, first detaching (lazily) any mount still under it, so a
+ * failed assertion reports itself instead of an EBUSY from the removal. Test files run as
+ * threads of one process: a child forked by another thread can hold, for a moment, a file
+ * this test just read inside a mount, and then a plain unmount is refused.
+ */
+export async function removeTestRoot(base: string): Promise<void> {
+  unmountBelow(base);
+  await Deno.remove(base, { recursive: true });
 }
 
 /** Sorted names of the entries of a directory. */

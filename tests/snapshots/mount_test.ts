@@ -3,7 +3,7 @@
 
 import { join } from "node:path";
 import { LinuxError } from "../../lib/linux/errors.ts";
-import { mount as mountSyscall, unmount } from "../../lib/linux/mount.ts";
+import { mount as mountSyscall } from "../../lib/linux/mount.ts";
 import { isMountPoint } from "../../lib/linux/mountinfo.ts";
 import { layerStack } from "../../lib/mount/layers.ts";
 import {
@@ -18,7 +18,7 @@ import { mountCommandLine } from "../../lib/mount/describe.ts";
 import type { Mount } from "../../lib/mount/types.ts";
 import { assert, assertEquals, assertRejects, assertThrows } from "../helpers/assert.ts";
 import { missingOverlay, missingRoot, requirements } from "../helpers/requirements.ts";
-import { assertNoMountsUnder } from "./helpers.ts";
+import { assertNoMountsUnder, removeTestRoot } from "./helpers.ts";
 
 const needsRoot = (name: string) => requirements(name, missingRoot(), missingOverlay());
 
@@ -131,7 +131,7 @@ Deno.test({
       await unmountAll(join(base, "does-not-exist"));
       assertNoMountsUnder(base);
     } finally {
-      await Deno.remove(base, { recursive: true });
+      await removeTestRoot(base);
     }
   },
 });
@@ -173,7 +173,7 @@ Deno.test({
       await assertRejects(() => Deno.stat(seen), Deno.errors.NotFound);
       assertNoMountsUnder(base);
     } finally {
-      await Deno.remove(base, { recursive: true });
+      await removeTestRoot(base);
     }
   },
 });
@@ -215,11 +215,11 @@ Deno.test({
         assertEquals(await Deno.readTextFile(join(base, "merged/file-1")), "1");
         assertEquals(await Deno.readTextFile(join(base, "merged/file-128")), "128");
       } finally {
-        unmount(join(base, "merged"));
+        await unmountAll(join(base, "merged"));
       }
       assertNoMountsUnder(base);
     } finally {
-      await Deno.remove(base, { recursive: true });
+      await removeTestRoot(base);
     }
   },
 });

@@ -9,6 +9,10 @@ import { readMountInfo } from "../../lib/linux/mountinfo.ts";
 import { cgroupManagerFor } from "../../lib/runtime/cgroups/mod.ts";
 import { bundleDirectory, bundlePaths } from "../../lib/shim/bundle.ts";
 import { TestContainerd } from "../helpers/containerd.ts";
+import { mountsBelow as mountsUnder } from "../helpers/cleanup.ts";
+export { buildBusyboxRootfs } from "../helpers/busybox_rootfs.ts";
+/** Mount points at or below a directory (the shared cleanup's helper). */
+export { mountsUnder };
 import { missingOverlay, missingRoot, missingTool, requirements } from "../helpers/requirements.ts";
 
 /** The name the base image archive carries. */
@@ -49,13 +53,6 @@ export async function daemonWithBusybox(namespace: string): Promise<TestContaine
     throw error;
   }
   return daemon;
-}
-
-/** Mount points under `directory` that are still mounted (should be none after cleanup). */
-export function mountsUnder(directory: string): string[] {
-  return readMountInfo().map((mount) => mount.mountPoint).filter((point) =>
-    point === directory || point.startsWith(`${directory}/`)
-  );
 }
 
 /** The cgroup directories of container `namespace/id` that still exist. */
@@ -149,31 +146,6 @@ export function leftovers(daemon: TestContainerd, namespace: string, id: string)
   const bundle = bundleDirectory(daemon.paths.state, namespace, id);
   if (exists(bundle)) found.push(`bundle ${bundle}`);
   return found;
-}
-
-/** Builds a busybox root filesystem (static binary + applet links) at `directory`. */
-export async function buildBusyboxRootfs(directory: string): Promise<string> {
-  for (const sub of ["bin", "proc", "sys", "dev", "etc", "tmp", "root"]) {
-    await Deno.mkdir(join(directory, sub), { recursive: true });
-  }
-  const located = await new Deno.Command("sh", {
-    args: ["-c", "command -v busybox"],
-    stdout: "piped",
-  }).output();
-  const busybox = new TextDecoder().decode(located.stdout).trim();
-  await Deno.copyFile(busybox, join(directory, "bin/busybox"));
-  await Deno.chmod(join(directory, "bin/busybox"), 0o755);
-  const list = await new Deno.Command(join(directory, "bin/busybox"), {
-    args: ["--list"],
-    stdout: "piped",
-  }).output();
-  for (const applet of new TextDecoder().decode(list.stdout).split("\n")) {
-    if (applet === "" || applet === "busybox") continue;
-    await Deno.symlink("busybox", join(directory, "bin", applet));
-  }
-  await Deno.writeTextFile(join(directory, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n");
-  await Deno.writeTextFile(join(directory, "etc/group"), "root:x:0:\n");
-  return directory;
 }
 
 /** A WritableStream that keeps what is written, readable as text. */

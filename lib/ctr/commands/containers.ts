@@ -17,7 +17,7 @@ export const containersCommand = commandGroup(
   [
     {
       name: "create",
-      passesCommandLine: true,
+      leadingFlags: containerFlags,
       aliases: [],
       summary: "create a container: create [--env K=V] [--cwd DIR] IMAGE ID [CMD...]",
       async run(args, { client }) {

@@ -8,7 +8,7 @@
 //   ...
 //   importSubcommand,
 // A subcommand is a CtrSubcommand (../types.ts): name, aliases, summary, run(args, context).
-// parseSubcommandArguments (../arguments.ts) reads its flags, with --help, as ctr's do.
+// parseSubcommandArguments (../arguments.ts) reads its flags as ctr's do.
 
 import { commandGroup } from "../group.ts";
 import type { CtrSubcommand } from "../types.ts";

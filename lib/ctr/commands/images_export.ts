@@ -32,7 +32,6 @@ export const exportSubcommand: CtrSubcommand = {
       "all-platforms": { type: "boolean" },
       "skip-manifest-json": { type: "boolean" },
     }, usage);
-    if (!parsed) return 0;
     const { values, positionals } = parsed;
     const [output, ...names] = positionals;
     if (output === undefined || names.length === 0) {

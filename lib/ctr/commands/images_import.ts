@@ -61,7 +61,6 @@ export const importSubcommand: CtrSubcommand = {
       "no-unpack": { type: "boolean" },
       label: { type: "string", multiple: true },
     }, usage);
-    if (!parsed) return 0;
     const { values, positionals } = parsed;
     if (positionals.length !== 1) {
       throw new UsageError(`expected one archive file or "-"\n\n${usage}`);

@@ -53,7 +53,6 @@ export const pullSubcommand: CtrSubcommand = {
       "no-unpack": { type: "boolean" },
       "max-concurrent-downloads": { type: "string" },
     }, usage);
-    if (!parsed) return 0;
     const { values, positionals } = parsed;
     if (positionals.length !== 1) throw new UsageError(`expected one image reference\n\n${usage}`);
     const concurrency = Number(values["max-concurrent-downloads"] ?? "0");

@@ -40,7 +40,6 @@ export const pushSubcommand: CtrSubcommand = {
       "max-concurrent-uploaded-layers": { type: "string" },
       "chunk-size": { type: "string" },
     }, usage);
-    if (!parsed) return 0;
     const { values, positionals } = parsed;
     if (positionals.length < 1 || positionals.length > 2) {
       throw new UsageError(`expected REMOTE and optionally LOCAL\n\n${usage}`);

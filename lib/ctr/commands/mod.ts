@@ -79,3 +79,8 @@ export const commands: CommandEntry[] = [
     load: async () => (await import("./version.ts")).versionCommand,
   },
 ];
+
+/** The command named `name` (or one of its aliases), if mini-ctr has one. */
+export function findCommandEntry(name: string): CommandEntry | undefined {
+  return commands.find((candidate) => candidate.name === name || candidate.aliases.includes(name));
+}

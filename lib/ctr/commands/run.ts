@@ -35,17 +35,8 @@ import {
 } from "../../oci_spec/options.ts";
 import type { SpecOption } from "../../oci_spec/types.ts";
 import { parseLabelArguments } from "../table.ts";
-import type { CtrCommand } from "../types.ts";
+import type { CtrCommand, FlagSpec } from "../types.ts";
 import { UsageError } from "../types.ts";
-
-/** One flag a command accepts: boolean, or taking a value (repeatable with `multiple`). */
-export interface FlagSpec {
-  name: string;
-  short?: string;
-  aliases?: string[];
-  takesValue?: boolean;
-  multiple?: boolean;
-}
 
 /** Parsed flags and the positionals after them. */
 export interface ParsedFlags {
@@ -329,14 +320,9 @@ export const runCommand: CtrCommand = {
   aliases: [],
   summary: "run a container: run [--rm] [-d] [--env K=V] IMAGE ID [CMD...]",
   usage: runUsage,
-  passesCommandLine: true,
+  leadingFlags: runFlags,
   async run(args, { client }) {
-    // main.ts answers a leading --help; this catches one after a flag's value too.
-    const flags = parseLeadingFlags(args, [...runFlags, { name: "help", short: "h" }]);
-    if (flags.booleans.has("help")) {
-      console.log(runUsage);
-      return 0;
-    }
+    const flags = parseLeadingFlags(args, runFlags);
     const container = await createContainerFromFlags(client, flags);
     const remove = flags.booleans.has("rm");
     const cni: TaskNetworkOptions | undefined = flags.booleans.has("cni")

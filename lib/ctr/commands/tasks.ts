@@ -13,7 +13,7 @@ import { mergeEnv } from "../../oci_spec/options.ts";
 import type { Process } from "../../oci_spec/types.ts";
 import { commandGroup } from "../group.ts";
 import { formatTable } from "../table.ts";
-import { UsageError } from "../types.ts";
+import { type FlagSpec, UsageError } from "../types.ts";
 import { forwardSignals, parseLeadingFlags, runTaskAttached, startTerminalSession } from "./run.ts";
 
 /**
@@ -85,6 +85,16 @@ async function execProcessSpec(
   }
   return process;
 }
+
+/** The flags of `tasks exec`, before the container ID and the process's command line. */
+const execFlags: FlagSpec[] = [
+  { name: "exec-id", takesValue: true },
+  { name: "detach", short: "d" },
+  { name: "tty", short: "t" },
+  { name: "env", takesValue: true, multiple: true },
+  { name: "cwd", takesValue: true },
+  { name: "user", short: "u", takesValue: true },
+];
 
 export const tasksCommand = commandGroup(
   "tasks",
@@ -164,18 +174,11 @@ export const tasksCommand = commandGroup(
     },
     {
       name: "exec",
-      passesCommandLine: true,
+      leadingFlags: execFlags,
       aliases: [],
       summary: "run a process in a task: exec [-d] [-t] --exec-id ID [--env K=V] CONTAINER CMD...",
       async run(args, { client }) {
-        const flags = parseLeadingFlags(args, [
-          { name: "exec-id", takesValue: true },
-          { name: "detach", short: "d" },
-          { name: "tty", short: "t" },
-          { name: "env", takesValue: true, multiple: true },
-          { name: "cwd", takesValue: true },
-          { name: "user", short: "u", takesValue: true },
-        ]);
+        const flags = parseLeadingFlags(args, execFlags);
         const execId = flags.values.get("exec-id")?.[0];
         const [id, ...command] = flags.positionals;
         if (!execId) throw new UsageError("exec-id must be provided");

@@ -121,6 +121,8 @@ export async function pruneContainers(
       });
     }
   }
+  // One event for the whole prune (moby's ContainersPrune), beside each container's `destroy`.
+  service.daemon.events.log("container", "prune", "", { reclaimed: String(reclaimed) });
   return { ContainersDeleted: deleted.length > 0 ? deleted : null, SpaceReclaimed: reclaimed };
 }
 

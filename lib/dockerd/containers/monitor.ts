@@ -67,6 +67,9 @@ export class ExitMonitor {
         for await (const envelope of readEnvelopes(stream, this.#stopping.signal)) {
           this.#dispatch(envelope);
         }
+        if (!this.#stopping.signal.aborted) {
+          this.service.log.warn("containerd ended the event stream, resubscribing");
+        }
       } catch (error) {
         if (this.#stopping.signal.aborted) break;
         this.service.log.warn("containerd event stream broke, resubscribing", {
@@ -123,10 +126,22 @@ export class ExitMonitor {
    * exits that happened while nobody listened (a broken stream, a daemon restart).
    */
   async reconcile(): Promise<void> {
-    for (const container of this.service.store.list()) {
-      if (!container.state.running || container.state.restarting) continue;
-      await reconcileContainer(this.service, container);
-    }
+    // Each container on its own, so that one start stuck on containerd does not hold up
+    // the others' missed exits.
+    await Promise.all(
+      this.service.store.list().map(async (container) => {
+        // A start in progress holds the lock and is not "running" yet; an exit it has
+        // already had would be skipped, and lost for good. Wait for it to finish first.
+        await container.lock.run(() => Promise.resolve());
+        if (!container.state.running || container.state.restarting) return;
+        await reconcileContainer(this.service, container).catch((error) =>
+          this.service.log.warn("cannot check a container against containerd", {
+            container: container.id,
+            error: describe(error),
+          })
+        );
+      }),
+    );
   }
 
   /** Ends the subscription (daemon shutdown). */
@@ -252,6 +267,9 @@ export async function handleContainerExit(
     let exit = reported;
     try {
       const task = await service.containerd.tasks.get(container.id);
+      // A late or repeated exit of an earlier run (the shim resends an event it could
+      // not confirm) must not end the run that a restart has started since.
+      if (task.status !== "stopped") return undefined;
       if (task.oomKilled) container.oomKilledThisRun = true;
       const deleted = await service.containerd.tasks.delete(container.id);
       exit = { exitCode: deleted.exitStatus, exitedAt: deleted.exitedAt || reported.exitedAt };

@@ -104,14 +104,28 @@ export function portRequestsOf(container: Container): PortRequest[] {
     }
     for (const host of hosts ?? []) {
       const hostPortText = host?.HostPort ?? "";
-      const hostPort = hostPortText === "" ? 0 : Number(hostPortText);
-      if (!Number.isInteger(hostPort) || hostPort < 0 || hostPort > 65535) {
+      // "8000-8010": the CLI sends a host range for one container port as is, and the
+      // daemon picks a free port in it (moby's portallocator RequestPortInRange).
+      const range = /^(\d+)(?:-(\d+))?$/.exec(hostPortText);
+      const hostPort = hostPortText === "" ? 0 : range ? Number(range[1]) : NaN;
+      const hostPortEnd = range?.[2] === undefined ? hostPort : Number(range[2]);
+      if (
+        !Number.isInteger(hostPort) || hostPort < 0 || hostPortEnd > 65535 ||
+        hostPortEnd < hostPort || (hostPort === 0 && hostPortEnd !== 0)
+      ) {
         throw badParameter(
-          `invalid host port "${hostPortText}" for ${key}: port ranges are not supported ` +
-            "by mini-dockerd, give one port or none",
+          `invalid host port "${hostPortText}" for ${key}: give one port (8080), a range ` +
+            "to pick one from (8000-8010), or none",
         );
       }
-      requests.push({ containerPort, protocol, hostIp: host?.HostIp ?? "", hostPort });
+      const request: PortRequest = {
+        containerPort,
+        protocol,
+        hostIp: host?.HostIp ?? "",
+        hostPort,
+      };
+      if (hostPortEnd > hostPort) request.hostPortEnd = hostPortEnd;
+      requests.push(request);
     }
   }
   return requests;
@@ -212,7 +226,7 @@ export async function connectContainer(
   const attachment: NetworkAttachmentRequest = { network: network.id, ...request };
   if (networks.controller.sandbox(container.id)) {
     try {
-      await networks.controller.connect(container.id, attachment);
+      await networks.connect(container.id, attachment);
     } catch (error) {
       throw engineErrorFrom(error);
     }
@@ -241,7 +255,7 @@ export async function disconnectContainer(
   }
   if (attached) {
     try {
-      await networks.controller.disconnect(container.id, network.id);
+      await networks.disconnect(container.id, network.id);
     } catch (error) {
       throw engineErrorFrom(error);
     }
@@ -290,7 +304,7 @@ export async function setUpNetworking(
   const onBridge = networkName !== "host" && networkName !== "none";
   let sandbox: SandboxRecord;
   try {
-    sandbox = await networks.controller.createSandbox({
+    sandbox = await networks.createSandbox({
       containerId: container.id,
       containerName: container.shortName,
       hostname: config.Hostname,
@@ -349,7 +363,7 @@ export async function tearDownNetworking(
   container: Container,
 ): Promise<void> {
   try {
-    await service.daemon.networks.controller.removeSandbox(container.id);
+    await service.daemon.networks.removeSandbox(container.id);
   } catch (error) {
     service.log.warn("cannot release the container's network", {
       container: container.id,

@@ -23,7 +23,6 @@ import { raceTimeout, TIMED_OUT } from "../../shim/timeouts.ts";
 import { nowTimestamp, timestampMillis } from "./time.ts";
 import { removeContainer } from "./delete.ts";
 import { logContainerEvent } from "./events.ts";
-import { shutdownLimitSeconds } from "../config.ts";
 
 /** Reads every container directory into the store; broken ones are logged and skipped. */
 async function loadContainers(service: ContainerService): Promise<Container[]> {
@@ -203,12 +202,13 @@ export async function restoreContainers(
 /**
  * Daemon shutdown: with live-restore leave every container to its shim; without, stop
  * them all in parallel (stop signal, then SIGKILL after their own stop timeout, 10 s by
- * default), waiting at most max(`shutdown-timeout`, longest stop timeout + 5) seconds.
+ * default), waiting at most `limitSeconds`: the daemon's shutdown bound, max(`shutdown-timeout`,
+ * longest stop timeout + 5), computed once by the daemon (-1: no bound).
  */
 export async function shutdownContainers(
   service: ContainerService,
   liveRestore: boolean,
-  shutdownTimeout: number,
+  limitSeconds: number,
 ): Promise<void> {
   service.shuttingDown = true;
   if (liveRestore) {
@@ -229,16 +229,15 @@ export async function shutdownContainers(
         );
     }),
   ).then(() => service.settle());
-  // dockerd's overall bound: `shutdown-timeout`, or the longest stop timeout plus 5 s
-  // (-1, a container that may take forever: no bound).
-  const boundSeconds = shutdownLimitSeconds(shutdownTimeout, service.stopTimeouts());
-  if (boundSeconds < 0) {
+  // Returning at the daemon's bound (rather than being abandoned by it) lets the module
+  // still stop its monitor and close its containerd connection.
+  if (limitSeconds < 0) {
     await stopping;
     return;
   }
-  if (await raceTimeout(stopping, boundSeconds * 1000) === TIMED_OUT) {
+  if (await raceTimeout(stopping, limitSeconds * 1000) === TIMED_OUT) {
     service.log.warn("containers did not stop within the shutdown timeout", {
-      seconds: boundSeconds,
+      seconds: limitSeconds,
     });
   }
 }

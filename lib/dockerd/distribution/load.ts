@@ -4,7 +4,8 @@
 // layers into the layer store and tags the images. The archive is read in one pass
 // into a scratch content store (the same importer mini-ctr uses), then each image is
 // unpacked from there, and the scratch store is deleted. A tag that already named
-// another image is moved, and dockerd says so.
+// another image is moved, and dockerd says so. Each image loaded is one `load` event
+// (actor and name: the image ID; the tags it got are not `tag` events).
 // Mirrors moby's image/tarexport/load.go (Load, loadLayer, setLoadedTag) and, for
 // OCI layouts, what Docker 25+ accepts.
 
@@ -49,6 +50,13 @@ export async function loadImages(
     }
     const entries = parseImageIndex(await scratch.readAll(index.digest), index).manifests;
     const lines: string[] = [];
+    // An image under several tags is several index entries here but one event.
+    const logged = new Set<string>();
+    const logLoaded = (imageId: string) => {
+      if (logged.has(imageId)) return;
+      logged.add(imageId);
+      daemon.images.logEvent("load", imageId, imageId);
+    };
     for (const entry of entries) {
       const manifestDescriptor = await platformManifest(scratch, entry);
       if (!manifestDescriptor) continue;
@@ -67,6 +75,7 @@ export async function loadImages(
       const tag = name ? tagOf(name) : undefined;
       if (!tag) {
         lines.push(`Loaded image ID: ${image.id}`);
+        logLoaded(image.id);
         continue;
       }
       const reference = parseImageReference(tag);
@@ -81,6 +90,7 @@ export async function loadImages(
       await daemon.references.addTag(reference, image.id, true);
       await daemon.imageStore.touch(image.id);
       lines.push(`Loaded image: ${familiarString(reference)}`);
+      logLoaded(image.id);
     }
     if (lines.length === 0) {
       throw badParameter("the archive has no image for this platform");

@@ -13,10 +13,12 @@
 // sequential because each layer is unpacked on the one below. Failures before the
 // first line are plain HTTP errors (404 for an unknown tag); after it, an errorDetail
 // line. The compressed blobs only pass through a scratch store and are then dropped.
-// Docker Hub images come from the daemon.json "registry-mirrors" when there are any;
-// every registry is pinged (`GET /v2/`) once first, so an unreachable one (offline, no
-// DNS) fails at once with dockerd's `Get "https://registry-1.docker.io/v2/": dial tcp:
-// lookup registry-1.docker.io: ...` instead of after retries.
+// The same pull serves `docker build` for a FROM image that is not here (pullImage,
+// its lines in the build output). Docker Hub images come from the daemon.json
+// "registry-mirrors" when there are any; every registry is pinged (`GET /v2/`) once
+// first, so an unreachable one (offline, no DNS) fails at once with dockerd's
+// `Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: ...`
+// instead of after retries.
 // Mirrors moby's distribution/pull_v2.go (pullV2Tag, pullSchema2) and
 // distribution/xfer/download.go (the download manager's statuses), distribution/pull.go
 // (trying each endpoint of registry/service_v2.go in turn).
@@ -27,19 +29,26 @@ import type { Descriptor, ImageManifest } from "../../images/types.ts";
 import { defaultPlatformMatcher, onlyPlatform } from "../../platforms/compare.ts";
 import { formatPlatform, parsePlatform } from "../../platforms/parse.ts";
 import { familiarName, familiarString } from "../../reference/normalize.ts";
+import type { Credentials } from "../../registry/credentials.ts";
 import { RegistryError } from "../../registry/errors.ts";
 import type { ResolvedReference, Resolver } from "../../registry/resolver.ts";
 import { selectManifests } from "../../registry/handlers.ts";
 import { Limiter, settleAll } from "../../registry/limiter.ts";
 import { readBounded } from "../../registry/verify.ts";
 import type { Daemon } from "../daemon.ts";
+import type { ImageRecord } from "../image/image_store.ts";
 import { parseImageReference } from "../image/reference_store.ts";
 import { createChainId } from "../layer/layer_store.ts";
 import type { EngineRequest } from "../server/context.ts";
 import { badParameter, EngineError, notFoundError } from "../server/errors.ts";
 import { ProgressWriter } from "../server/progress.ts";
 import { DistributionMetadata } from "./metadata.ts";
-import { pingRegistry, pullEndpoints, resolverFor } from "./registry_options.ts";
+import {
+  pingRegistry,
+  pullEndpoints,
+  registryAuth,
+  resolverWithCredentials,
+} from "./registry_options.ts";
 import { ScratchContent } from "./scratch_content.ts";
 import { importManifest } from "./unpack.ts";
 
@@ -82,23 +91,29 @@ function engineErrorOf(error: unknown, displayName: string): unknown {
  */
 async function resolveFromEndpoints(
   daemon: Daemon,
-  request: EngineRequest,
+  options: PullOptions,
   text: string,
   display: string,
 ): Promise<{ resolver: Resolver; resolved: ResolvedReference }> {
+  const closed = options.signal;
   const endpoints = pullEndpoints(daemon, text);
   let lastError: unknown;
   for (const endpoint of endpoints) {
     try {
-      await pingRegistry(endpoint.pingUrl, request.reply.closed);
-      const resolver = resolverFor(daemon, request, endpoint.reference, endpoint.plainHttp);
+      await pingRegistry(endpoint.pingUrl, closed);
+      const resolver = resolverWithCredentials(
+        daemon,
+        options.credentials,
+        endpoint.reference,
+        endpoint.plainHttp,
+      );
       return {
         resolver,
-        resolved: await resolver.resolve(endpoint.reference, request.reply.closed),
+        resolved: await resolver.resolve(endpoint.reference, closed),
       };
     } catch (error) {
       lastError = engineErrorOf(error, display);
-      if (request.reply.closed.aborted) break;
+      if (closed.aborted) break;
       if (endpoint.mirror) {
         daemon.log.info("mirror failed, trying the next endpoint", {
           mirror: endpoint.pingUrl.origin,
@@ -110,22 +125,46 @@ async function resolveFromEndpoints(
   throw lastError;
 }
 
-/** `POST /images/create?fromImage=&tag=`: pulls into dockerd's own stores, streaming progress. */
-export async function pullImageInto(
+/** Where a pull reports its progress lines (moby's progress.Output); ProgressWriter is one. */
+export interface PullProgress {
+  /** `{"status": ..., "id": ...}`. */
+  status(status: string, id?: string): Promise<void>;
+  /** A status with a progress bar ("Downloading", "Extracting"). */
+  progress(status: string, id: string, current: number, total: number): Promise<void>;
+}
+
+/** What a pull needs besides the daemon and the reference. */
+export interface PullOptions {
+  /** Where the progress lines go. */
+  progress: PullProgress;
+  /** Aborts the pull (the client hung up). */
+  signal: AbortSignal;
+  /** The registry login for this pull, if any (X-Registry-Auth, X-Registry-Config). */
+  credentials?: Credentials;
+  /** `os/arch[/variant]` to choose from a multi-platform index (default: this machine). */
+  platform?: string;
+}
+
+/**
+ * Pulls `text` (a reference, `busybox`, `127.0.0.1:5000/bb:v1`) into dockerd's own
+ * stores, reporting progress as `docker pull` shows it, and returns the image. Used by
+ * `POST /images/create` and by the builder for a FROM that is not here (or `--pull`).
+ * Failures are EngineErrors worded as dockerd's.
+ */
+export async function pullImage(
   daemon: Daemon,
-  request: EngineRequest,
-  fromImage: string,
-  tag: string,
-  platformText?: string,
-): Promise<void> {
-  const text = pullReference(fromImage, tag);
+  text: string,
+  options: PullOptions,
+): Promise<ImageRecord> {
   const reference = parseImageReference(text);
   const display = familiarString(reference);
   const tagOrDigest = reference.digest ?? reference.tag ?? "latest";
-  const out = new ProgressWriter(request.reply);
+  const out = options.progress;
+  const closed = options.signal;
+  const platformText = options.platform;
   const scratch = await ScratchContent.create(daemon.paths.tmp, "pull-");
   try {
-    const { resolver, resolved } = await resolveFromEndpoints(daemon, request, text, display);
+    const { resolver, resolved } = await resolveFromEndpoints(daemon, options, text, display);
     const fetcher = resolver.fetcher(resolved.repository);
 
     // An index (multi-platform image) is narrowed to one manifest.
@@ -186,7 +225,7 @@ export async function pullImageInto(
         layer.digest,
         limiter.run(async () => {
           const id = layer.digest.slice(7, 19);
-          const download = await fetcher.openBlob(layer, 0, request.reply.closed);
+          const download = await fetcher.openBlob(layer, 0, closed);
           let received = 0;
           let reported = 0;
           const metered = download.body.pipeThrough(
@@ -249,15 +288,39 @@ export async function pullImageInto(
         ? `Status: Image is up to date for ${display}`
         : `Status: Downloaded newer image for ${display}`,
     );
-    daemon.events.log("image", "pull", display, { name: familiarName(reference) });
-    await out.end();
+    daemon.images.logEvent("pull", display, familiarName(reference));
+    return image;
   } catch (error) {
     daemon.log.info("pull failed", {
       image: display,
       error: error instanceof Error ? error.message : String(error),
     });
-    await out.fail(engineErrorOf(error, display));
+    throw engineErrorOf(error, display);
   } finally {
     await scratch.destroy();
+  }
+}
+
+/** `POST /images/create?fromImage=&tag=`: pulls into dockerd's own stores, streaming progress. */
+export async function pullImageInto(
+  daemon: Daemon,
+  request: EngineRequest,
+  fromImage: string,
+  tag: string,
+  platformText?: string,
+): Promise<void> {
+  const text = pullReference(fromImage, tag);
+  parseImageReference(text); // a malformed name is a plain 400, before any stream
+  const out = new ProgressWriter(request.reply);
+  try {
+    await pullImage(daemon, text, {
+      progress: out,
+      signal: request.reply.closed,
+      credentials: registryAuth(request),
+      platform: platformText,
+    });
+    await out.end();
+  } catch (error) {
+    await out.fail(error);
   }
 }

@@ -8,7 +8,8 @@
 // Then the config blob, and a Docker schema 2 manifest naming them, under the tag:
 //   {"status":"v1: digest: sha256:… size: 527"}, {"aux":{"Tag","Digest","Size"}}
 // The pushed name@digest becomes one of the image's RepoDigests. Pushing the same
-// image twice uploads nothing the second time.
+// image twice uploads nothing the second time. A finished push is one `push` event,
+// named like a pull's: the reference pushed, and its repository.
 // Mirrors moby's distribution/push_v2.go (pushV2Tag, v2PushDescriptor.Upload,
 // layerAlreadyExists) and the manifest builder of distribution/manifest.go.
 
@@ -17,7 +18,7 @@ import { join } from "node:path";
 import { compressStream } from "../../archive/compression.ts";
 import { MediaTypes } from "../../images/media_types.ts";
 import type { Descriptor } from "../../images/types.ts";
-import { familiarName, familiarString } from "../../reference/normalize.ts";
+import { familiarName, familiarString, parseNormalizedNamed } from "../../reference/normalize.ts";
 import { RegistryError } from "../../registry/errors.ts";
 import type { Daemon } from "../daemon.ts";
 import type { ImageRecord } from "../image/image_store.ts";
@@ -190,6 +191,10 @@ export async function pushImageFrom(
       await out.status(`${pushTag}: digest: ${digest} size: ${bytes.byteLength}`);
       await out.aux({ Tag: pushTag, Digest: digest, Size: bytes.byteLength });
     }
+    // One `push` event per request, named as pull events are: the reference pushed
+    // (`localhost:5000/bb:latest`, or the bare repository for all its tags) and its repository.
+    const pushed = tag !== "" && !/:[^/]+$/.test(name) ? `${name}:${tag}` : name;
+    daemon.images.logEvent("push", familiarString(parseNormalizedNamed(pushed)), repositoryText);
     await out.end();
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

@@ -28,21 +28,66 @@ import { badParameter } from "../server/errors.ts";
 import { parseRegistryMirror } from "../config.ts";
 import type { EngineRequest } from "../server/context.ts";
 
+/** One registry login as the CLI encodes it in X-Registry-Auth / X-Registry-Config. */
+interface EncodedAuth {
+  username?: string;
+  password?: string;
+  identitytoken?: string;
+}
+
+/** Decodes a header's base64url-encoded JSON (the CLI's encoding); throws when it is not. */
+function decodeAuthHeader(header: string): unknown {
+  return JSON.parse(Buffer.from(header.replace(/-/g, "+").replace(/_/g, "/"), "base64").toString());
+}
+
+/** Credentials of one encoded login; an identity token stands in for the password. */
+function credentialsOf(auth: EncodedAuth | undefined): Credentials | undefined {
+  if (auth?.identitytoken) return { username: "<token>", password: auth.identitytoken };
+  if (!auth?.username) return undefined;
+  return { username: auth.username, password: auth.password ?? "" };
+}
+
 /** Decodes X-Registry-Auth; undefined when absent or empty. */
 export function registryAuth(request: EngineRequest): Credentials | undefined {
   const header = request.header("x-registry-auth");
   if (!header) return undefined;
-  let decoded: { username?: string; password?: string; identitytoken?: string };
+  let decoded: EncodedAuth;
   try {
-    decoded = JSON.parse(
-      Buffer.from(header.replace(/-/g, "+").replace(/_/g, "/"), "base64").toString(),
-    );
+    decoded = decodeAuthHeader(header) as EncodedAuth;
   } catch {
     throw badParameter("invalid X-Registry-Auth header: not base64 JSON");
   }
-  if (decoded.identitytoken) return { username: "<token>", password: decoded.identitytoken };
-  if (!decoded.username) return undefined;
-  return { username: decoded.username, password: decoded.password ?? "" };
+  return credentialsOf(decoded);
+}
+
+/** The registry domain of an auth key (`https://index.docker.io/v1/` → docker.io). */
+function registryDomainOf(address: string): string {
+  const host = address.replace(/^[a-z]+:\/\//i, "").replace(/\/.*$/, "").toLowerCase();
+  return host === "index.docker.io" || host === "registry-1.docker.io" ? "docker.io" : host;
+}
+
+/**
+ * Decodes X-Registry-Config (every login the CLI knows, for the base images a build
+ * pulls) into a lookup by registry domain. As moby's getAuthConfigs, a header that does
+ * not decode is ignored: the build goes on without logins.
+ */
+export function registryConfigs(
+  request: EngineRequest,
+): (domain: string) => Credentials | undefined {
+  const header = request.header("x-registry-config");
+  if (!header) return () => undefined;
+  let decoded: Record<string, EncodedAuth>;
+  try {
+    decoded = (decodeAuthHeader(header) ?? {}) as Record<string, EncodedAuth>;
+  } catch {
+    return () => undefined;
+  }
+  const byDomain = new Map<string, Credentials>();
+  for (const [address, auth] of Object.entries(decoded)) {
+    const credentials = credentialsOf(auth);
+    if (credentials) byDomain.set(registryDomainOf(address), credentials);
+  }
+  return (domain) => byDomain.get(domain.toLowerCase());
 }
 
 /**
@@ -55,8 +100,17 @@ export function resolverFor(
   name: string,
   plainHttp?: boolean,
 ): Resolver {
+  return resolverWithCredentials(daemon, registryAuth(request), name, plainHttp);
+}
+
+/** A resolver for the registry of `name` with the given credentials (none: anonymous). */
+export function resolverWithCredentials(
+  daemon: Daemon,
+  credentials: Credentials | undefined,
+  name: string,
+  plainHttp?: boolean,
+): Resolver {
   const domain = parseImageReference(name).domain;
-  const credentials = registryAuth(request);
   return new Resolver({
     plainHttp: plainHttp ?? daemon.config.insecureRegistries.includes(domain),
     credentials: credentials ? () => credentials : undefined,

@@ -9,6 +9,7 @@
 // The v1 IDs are a legacy of Docker before content addressing: one per layer, derived
 // from the chainID and the parent's v1 ID, so the same image always saves the same way.
 // Names given as a bare repository (`docker save busybox`) save every tag of it.
+// Each image saved is one `save` event (actor and name: the image ID).
 // Mirrors moby's image/tarexport/save.go (parseNames, saveImage, saveLayer) and
 // image/v1/imagev1.go (CreateID).
 
@@ -184,10 +185,12 @@ export async function saveImages(
   const out = request.reply.stream(200, "application/x-tar");
   try {
     for await (const chunk of writeTar(records)) {
-      if (out.closed.aborted) break;
+      if (out.closed.aborted) return; // the client left: nothing was saved
       await out.write(chunk);
     }
     await out.end();
+    // As dockerd, `save` is logged once the images are in the archive sent.
+    for (const { image } of items) daemon.images.logEvent("save", image.id, image.id);
   } catch (error) {
     daemon.log.error("docker save failed mid-stream", {
       error: error instanceof Error ? error.message : String(error),

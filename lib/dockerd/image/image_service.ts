@@ -8,9 +8,12 @@
 // never for running ones), and then every layer nothing else holds goes with it.
 // Mirrors moby's daemon/images (image.go GetImage, images.go Images, image_history.go,
 // image_tag.go, image_delete.go ImageDelete/imageDeleteHelper/checkImageDeleteConflict,
-// image_prune.go).
+// image_prune.go) and image_events.go: `docker events` hears `tag` (named after the new
+// tag), `untag` and `delete` (named after the image ID, as dockerd does) and one `prune`
+// with the bytes reclaimed; every image event carries the image's labels while it exists.
 
 import { familiarName, type Reference } from "../../reference/mod.ts";
+import type { EventsService } from "../events.ts";
 import { badParameter, conflictError, EngineError, noSuchImage } from "../server/errors.ts";
 import type { ContainerSummary } from "../types.ts";
 import type { LayerStore } from "../layer/layer_store.ts";
@@ -43,12 +46,33 @@ function unixSeconds(created: string | undefined): number {
 
 /** The image service: resolution, listing, inspection, tagging and deletion. */
 export class ImageService {
+  #events?: EventsService;
+
   constructor(
     readonly images: ImageStore,
     readonly references: ReferenceStore,
     readonly layers: LayerStore,
     private readonly containers: ContainerLister,
   ) {}
+
+  /** Sends image events to the daemon's event log from now on (the images module calls this). */
+  useEvents(events: EventsService): void {
+    this.#events = events;
+  }
+
+  /**
+   * Logs an image event, moby's LogImageEvent: the actor is `actorId` (an image ID, or
+   * a reference for pull/push), its attributes the labels of the image `actorId`
+   * resolves to (none once deleted) and `name`.
+   */
+  logEvent(action: string, actorId: string, name: string): void {
+    if (!this.#events) return;
+    let labels: Record<string, string> = {};
+    try {
+      labels = this.find(actorId)?.config.config?.Labels ?? {};
+    } catch { /* an ambiguous name has no labels to copy */ }
+    this.#events.log("image", action, actorId, { ...labels, name });
+  }
 
   /** Finds an image by ID, ID prefix, tag or digest; undefined when there is none. */
   find(nameOrId: string): ImageRecord | undefined {
@@ -252,7 +276,9 @@ export class ImageService {
     }
     await this.references.addTag(reference, image.id, true);
     await this.images.touch(image.id);
-    return this.#familiar(reference);
+    const familiar = this.#familiar(reference);
+    this.logEvent("tag", image.id, familiar);
+    return familiar;
   }
 
   /** `DELETE /images/{name}?force=&noprune=`: untags and deletes, as `docker rmi`. */
@@ -281,6 +307,7 @@ export class ImageService {
       const reference = parseImageReference(nameOrId);
       await this.references.delete(reference);
       records.push({ Untagged: this.#familiar(reference) });
+      this.logEvent("untag", image.id, image.id);
       repoRefs = this.references.references(image.id);
       if (reference.digest === undefined) {
         // The last tag of a repository is gone: its digest references go too.
@@ -306,6 +333,7 @@ export class ImageService {
       for (const ref of repoRefs) {
         await this.references.delete(ref.reference);
         records.push({ Untagged: ref.familiar });
+        this.logEvent("untag", image.id, image.id);
       }
     }
     await this.#deleteHelper(image, records, containers, force, prune, removedRepositoryRef);
@@ -329,8 +357,10 @@ export class ImageService {
     for (const ref of this.references.references(image.id)) {
       await this.references.delete(ref.reference);
       records.push({ Untagged: ref.familiar });
+      this.logEvent("untag", image.id, image.id);
     }
     const removedLayers = await this.images.delete(image.id);
+    this.logEvent("delete", image.id, image.id);
     records.push({ Deleted: image.id });
     for (const layer of removedLayers) records.push({ Deleted: layer });
     if (!prune || !parent) return;
@@ -414,6 +444,7 @@ export class ImageService {
       }
       deleted.push(...records);
     }
+    this.#events?.log("image", "prune", "", { reclaimed: String(reclaimed) });
     return { ImagesDeleted: deleted.length > 0 ? deleted : null, SpaceReclaimed: reclaimed };
   }
 

@@ -8,15 +8,32 @@
 // NetworkSettings of a container). The built-in networks are `bridge` (a Linux bridge,
 // mini0 unless daemon.json names another), `host` and `none`; `"bridge": "none"` leaves
 // out the first, and containers then default to `none`.
+// What happens is logged for `docker events`, always with the network's ID as the actor
+// and its name and driver ("type": bridge, host, null) as attributes: `create`,
+// `destroy` (also for each network a prune removes), one `prune`, and `connect` /
+// `disconnect` with the container's ID whenever a container's endpoint really joins or
+// leaves a network: at its start and stop, and on `network connect/disconnect` while it
+// runs (a stopped container only has its settings changed: no event). The container code
+// therefore goes through this class's createSandbox/removeSandbox/connect/disconnect.
 // Mirrors moby's daemon/daemon_unix.go (initNetworkController, configureNetworking),
-// daemon/network.go (CreateNetwork, DeleteNetwork, GetNetworks) and
+// daemon/network.go (CreateNetwork, DeleteNetwork, GetNetworks), daemon/events.go
+// (LogNetworkEvent), daemon/container_operations.go (connectToNetwork,
+// tryDetachContainerFromClusterNetwork), daemon/prune.go (NetworkPrune) and
 // api/types/network's NetworkResource.
 
 import { join } from "node:path";
 import { ApiError } from "../../api/errors.ts";
 import { NetworkController, networkDefaults } from "../../network/controller.ts";
-import type { NetworkRecord, RecoveryReport } from "../../network/mod.ts";
+import type {
+  CreateSandboxRequest,
+  EndpointRecord,
+  NetworkAttachmentRequest,
+  NetworkRecord,
+  RecoveryReport,
+  SandboxRecord,
+} from "../../network/mod.ts";
 import type { DockerdConfig } from "../config.ts";
+import type { EventsService } from "../events.ts";
 import type { DaemonPaths } from "../paths.ts";
 import { badParameter, EngineError, notFoundError } from "../server/errors.ts";
 
@@ -94,7 +111,80 @@ export function engineErrorFrom(error: unknown): unknown {
 
 /** The daemon's networks: one NetworkController and its API view. */
 export class DaemonNetworks {
+  #events?: EventsService;
+
+  /** Containers whose sandbox is being removed (the exit monitor and `rm -f` can race). */
+  readonly #removing = new Set<string>();
+
   private constructor(readonly controller: NetworkController) {}
+
+  /** Sends network events to the daemon's event log from now on (the networks module calls this). */
+  useEvents(events: EventsService): void {
+    this.#events = events;
+  }
+
+  /** Logs a network event (moby's LogNetworkEventWithAttributes). */
+  #logEvent(network: NetworkRecord | string, action: string, containerId?: string): void {
+    if (!this.#events) return;
+    const record = typeof network === "string" ? this.controller.findNetwork(network) : network;
+    if (!record) return;
+    const attributes: Record<string, string> = {};
+    if (containerId !== undefined) attributes.container = containerId;
+    attributes.name = record.name;
+    attributes.type = record.driver;
+    this.#events.log("network", action, record.id, attributes);
+  }
+
+  /** Gives a starting container its network namespace and endpoints; logs `connect`s. */
+  async createSandbox(request: CreateSandboxRequest): Promise<SandboxRecord> {
+    const sandbox = await this.controller.createSandbox(request);
+    for (const networkId of this.#networksOf(sandbox)) {
+      this.#logEvent(networkId, "connect", sandbox.containerId);
+    }
+    return sandbox;
+  }
+
+  /** Tears down a stopped container's sandbox; logs a `disconnect` per network it was on. */
+  async removeSandbox(containerId: string): Promise<void> {
+    const sandbox = this.controller.sandbox(containerId);
+    if (!sandbox || this.#removing.has(containerId)) {
+      await this.controller.removeSandbox(containerId);
+      return;
+    }
+    // Read before the removal, which empties the record's endpoints.
+    const networkIds = this.#networksOf(sandbox);
+    this.#removing.add(containerId);
+    try {
+      await this.controller.removeSandbox(containerId);
+    } finally {
+      this.#removing.delete(containerId);
+    }
+    for (const networkId of networkIds) {
+      this.#logEvent(networkId, "disconnect", containerId);
+    }
+  }
+
+  /** Joins a running container to one more network (`network connect`). */
+  async connect(containerId: string, request: NetworkAttachmentRequest): Promise<EndpointRecord> {
+    const endpoint = await this.controller.connect(containerId, request);
+    this.#logEvent(endpoint.networkId, "connect", containerId);
+    return endpoint;
+  }
+
+  /** Takes a running container off a network (`network disconnect`). */
+  async disconnect(containerId: string, idOrName: string): Promise<void> {
+    const networkId = this.controller.findNetwork(idOrName)?.id;
+    await this.controller.disconnect(containerId, idOrName);
+    if (networkId !== undefined) this.#logEvent(networkId, "disconnect", containerId);
+  }
+
+  /** The networks a sandbox is on: its endpoints' (bridge), or the one host/null network. */
+  #networksOf(sandbox: SandboxRecord): string[] {
+    if (sandbox.mode === "bridge") return sandbox.endpoints.map((endpoint) => endpoint.networkId);
+    const driver = sandbox.mode === "host" ? "host" : "null";
+    const network = this.controller.networks().find((record) => record.driver === driver);
+    return network ? [network.id] : [];
+  }
 
   /** Opens the controller with daemon.json's settings (creates the default bridge). */
   static async open(config: DockerdConfig, paths: DaemonPaths): Promise<DaemonNetworks> {
@@ -218,6 +308,7 @@ export class DaemonNetworks {
         labels: body.Labels ?? {},
         options: body.Options ?? {},
       });
+      this.#logEvent(record, "create");
       return { Id: record.id, Warning: "" };
     } catch (error) {
       throw engineErrorFrom(error);
@@ -232,6 +323,7 @@ export class DaemonNetworks {
     } catch (error) {
       throw engineErrorFrom(error);
     }
+    this.#logEvent(record, "destroy");
   }
 
   /** `POST /networks/prune`: removes every user-defined network no container uses. */
@@ -242,8 +334,14 @@ export class DaemonNetworks {
       try {
         await this.controller.removeNetwork(record.id);
         removed.push(record.name);
-      } catch { /* became used meanwhile */ }
+      } catch {
+        /* became used meanwhile */
+        continue;
+      }
+      this.#logEvent(record, "destroy");
     }
+    // Bridges free no disk space: dockerd reports 0 too.
+    this.#events?.log("network", "prune", "", { reclaimed: "0" });
     return removed;
   }
 }

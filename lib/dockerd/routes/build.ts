@@ -4,6 +4,9 @@
 // failure before the first step (unreadable context, Dockerfile syntax, bad options)
 // is a plain HTTP error, as in dockerd; once steps ran, it is an `errorDetail`
 // message in the stream whose `code` (a RUN's exit code) becomes the CLI's exit code.
+// A FROM image that has to be pulled uses the logins the CLI put in `X-Registry-Config`
+// (base64url JSON: registry address → {username, password}; `e30=` is `{}`): the CLI
+// cannot know which registries the Dockerfile names, so it sends all it has.
 // The builder itself is lib/builder.
 // Mirrors moby's api/server/router/build/build.go and build_routes.go (postBuild).
 
@@ -15,6 +18,7 @@ import { ProgressWriter } from "../server/progress.ts";
 import type { EngineRouter } from "../server/router.ts";
 import type { EngineModule } from "../types.ts";
 import { containerServiceOf } from "./containers.ts";
+import { registryConfigs } from "../distribution/registry_options.ts";
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -29,6 +33,7 @@ export const buildModule: EngineModule = {
       if (!containers) {
         throw notImplementedError("docker build needs the containers module of mini-dockerd");
       }
+      const registryCredentials = registryConfigs(request);
       let options;
       try {
         options = buildOptionsFromQuery(request.query);
@@ -38,7 +43,7 @@ export const buildModule: EngineModule = {
       const output = new NdjsonBuildOutput(new ProgressWriter(request.reply), options.quiet);
       try {
         const result = await buildImage(
-          { daemon, containers },
+          { daemon, containers, registryCredentials },
           request.bodyStream(),
           options,
           output,

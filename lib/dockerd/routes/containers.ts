@@ -270,10 +270,10 @@ export const containersModule: EngineModule = {
     await state.monitor.start();
     await restoreContainers(state.service, daemon.config.liveRestore);
   },
-  async shutdown(daemon: Daemon, { liveRestore }) {
+  async shutdown(daemon: Daemon, { liveRestore, limitSeconds }) {
     const state = running.get(daemon);
     if (!state) return;
-    await shutdownContainers(state.service, liveRestore, daemon.config.shutdownTimeout);
+    await shutdownContainers(state.service, liveRestore, limitSeconds);
     daemon.log.debug("containers stopped");
     await state.monitor.stop();
     daemon.log.debug("monitor stopped");

@@ -16,6 +16,7 @@ import type { EngineRequest } from "../server/context.ts";
 import { badParameter } from "../server/errors.ts";
 import { encodeJson } from "../server/json.ts";
 import type { EngineEvent, EventsService } from "../events.ts";
+import { familiarName, parseNormalizedNamed } from "../../reference/mod.ts";
 
 /** Which cgroup hierarchy the host uses: "2" when /sys/fs/cgroup is cgroup2, else "1". */
 export function cgroupVersion(): "1" | "2" {
@@ -308,6 +309,16 @@ function fuzzyMatch(values: string[], candidate: string | undefined): boolean {
   return values.some((value) => candidate === value || candidate.startsWith(value));
 }
 
+/** An image name without its tag (moby's stripTag: `busybox:latest` → `busybox`). */
+function withoutTag(name: string | undefined): string | undefined {
+  if (!name) return name;
+  try {
+    return familiarName(parseNormalizedNamed(name));
+  } catch {
+    return name;
+  }
+}
+
 /** Builds the predicate of `GET /events?filters=` (type, event, container, image, network, label). */
 export function eventFilter(filters: Map<string, string[]>): (event: EngineEvent) => boolean {
   const known = ["type", "event", "container", "image", "network", "label", "scope"];
@@ -327,10 +338,13 @@ export function eventFilter(filters: Map<string, string[]>): (event: EngineEvent
         (fuzzyMatch(container, event.Actor.ID) || container.includes(attributes.name)))
     ) return false;
     const image = wanted("image");
+    // `image=busybox` also matches `busybox:latest` (a pull, a tag, a container's image).
+    const imageName = event.Type === "image" ? attributes.name : attributes.image;
     if (
       image.length && !(image.includes(attributes.image) ||
+        image.includes(withoutTag(imageName)!) ||
         (event.Type === "image" && (fuzzyMatch(image, event.Actor.ID) ||
-          image.includes(attributes.name))))
+          image.includes(attributes.name) || image.includes(withoutTag(event.Actor.ID)!))))
     ) return false;
     const network = wanted("network");
     if (

@@ -1,6 +1,6 @@
 // What this teaches: choosing a host port. An explicit `-p 8080:80` must get exactly
-// 8080, or fail with "port is already allocated"; `-P` takes any free port from an
-// ephemeral range. "Free" is asked of the kernel itself, by binding the port for a
+// 8080, or fail with "port is already allocated"; `-p 8000-8010:80` takes the lowest
+// free port of that range; `-P` takes any free port from an ephemeral range. "Free" is asked of the kernel itself, by binding the port for a
 // moment: the only check that knows about every other program on the machine. Ports
 // this process has handed out are also remembered, so two containers starting at the
 // same time never pick the same one.
@@ -57,8 +57,19 @@ export class HostPortAllocator {
     return `${protocol}/${port}`;
   }
 
-  /** Takes `port` (or, when 0, a free port from the range) for `protocol` on `hostIp`. */
-  async reserve(protocol: "tcp" | "udp", hostIp: string, port: number): Promise<number> {
+  /**
+   * Takes `port` (or, when 0, a free port from the ephemeral range) for `protocol` on
+   * `hostIp`; with `lastPort` above `port`, the first free port of port..lastPort.
+   */
+  async reserve(
+    protocol: "tcp" | "udp",
+    hostIp: string,
+    port: number,
+    lastPort = port,
+  ): Promise<number> {
+    if (port !== 0 && lastPort > port) {
+      return await this.#reserveInRange(protocol, hostIp, port, lastPort);
+    }
     if (port !== 0) {
       const key = this.#key(protocol, port);
       if (this.#taken.has(key) || !await isHostPortFree(protocol, hostIp, port)) {
@@ -74,14 +85,37 @@ export class HostPortAllocator {
     for (let tried = 0; tried < size; tried++) {
       const candidate = this.#next;
       this.#next = candidate >= this.range.end ? this.range.start : candidate + 1;
-      const key = this.#key(protocol, candidate);
-      if (this.#taken.has(key)) continue;
-      this.#taken.add(key); // hold it while asking the kernel
-      if (await isHostPortFree(protocol, hostIp, candidate)) return candidate;
-      this.#taken.delete(key);
+      if (await this.#tryReserve(protocol, hostIp, candidate)) return candidate;
     }
     throw new Error(
       `no free host port left in ${this.range.start}-${this.range.end} for ${protocol}`,
+    );
+  }
+
+  // Takes `port` unless we or the kernel already use it.
+  async #tryReserve(protocol: "tcp" | "udp", hostIp: string, port: number): Promise<boolean> {
+    const key = this.#key(protocol, port);
+    if (this.#taken.has(key)) return false;
+    this.#taken.add(key); // hold it while asking the kernel
+    if (await isHostPortFree(protocol, hostIp, port)) return true;
+    this.#taken.delete(key);
+    return false;
+  }
+
+  // An explicit host range (`-p 8000-8010:80`): the lowest free port in it, as moby's
+  // portallocator does for a range it was given.
+  async #reserveInRange(
+    protocol: "tcp" | "udp",
+    hostIp: string,
+    first: number,
+    last: number,
+  ): Promise<number> {
+    for (let candidate = first; candidate <= last; candidate++) {
+      if (await this.#tryReserve(protocol, hostIp, candidate)) return candidate;
+    }
+    throw new Error(
+      `Bind for ${hostIp}:${first}-${last} failed: every port of the range is already ` +
+        "allocated (choose another range, or -P for any free port)",
     );
   }
 

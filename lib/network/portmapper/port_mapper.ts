@@ -61,9 +61,15 @@ export class PortMapper {
     const hostIp = request.hostIp || this.defaultHostIp;
     checkPublishAddress(hostIp);
     // A port chosen by us may be taken between the check and the proxy's bind: retry.
-    const attempts = request.hostPort === 0 ? 5 : 1;
+    const chosenByUs = request.hostPort === 0 || (request.hostPortEnd ?? 0) > request.hostPort;
+    const attempts = chosenByUs ? 5 : 1;
     for (let attempt = 1;; attempt++) {
-      const hostPort = await this.allocator.reserve(request.protocol, hostIp, request.hostPort);
+      const hostPort = await this.allocator.reserve(
+        request.protocol,
+        hostIp,
+        request.hostPort,
+        request.hostPortEnd,
+      );
       const mapping: PortMapping = {
         containerPort: request.containerPort,
         protocol: request.protocol,

@@ -11,6 +11,7 @@
 // Mirrors docker/cli's cli/command/image/build.go (runBuild, legacy path) and moby's
 // client/image_build.go (imageBuildOptionsToQuery).
 
+import { looksLikeArchive } from "../../../builder/archive_head.ts";
 import { parseNormalizedNamed } from "../../../reference/mod.ts";
 import type { JsonMessage } from "../../client/types.ts";
 import type { FlagSpec, ParsedFlags } from "../../flags.ts";
@@ -90,7 +91,7 @@ const buildFlags: FlagSpec[] = [
  * `--build-arg K=V` pairs as the query's JSON map; a bare `K` takes $K from the
  * environment when it is set, and is null (the Dockerfile's default) otherwise.
  */
-export function buildArgsMap(
+function buildArgsMap(
   values: string[],
   env: (name: string) => string | undefined,
 ): Record<string, string | null> {
@@ -110,22 +111,6 @@ export function buildArgsMap(
 interface ContextUpload {
   body: AsyncIterable<Uint8Array>;
   dockerfile: string;
-}
-
-const ARCHIVE_MAGIC: number[][] = [
-  [0x1f, 0x8b], // gzip
-  [0x42, 0x5a, 0x68], // bzip2
-  [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], // xz
-  [0x28, 0xb5, 0x2f, 0xfd], // zstd
-];
-
-/** True when the first bytes are a (possibly compressed) tar, as docker's IsArchive says. */
-export function looksLikeArchive(head: Uint8Array): boolean {
-  if (ARCHIVE_MAGIC.some((magic) => magic.every((byte, index) => head[index] === byte))) {
-    return true;
-  }
-  const ustar = new TextDecoder().decode(head.subarray(257, 262));
-  return ustar === "ustar";
 }
 
 /** Reads stdin far enough to tell a tar from a bare Dockerfile. */

@@ -1,0 +1,52 @@
+// What this teaches: how Docker tells an archive from any other file: by its first bytes,
+// never by its name. Compressed streams start with a magic number (gzip 1f 8b, bzip2 "BZh",
+// xz fd "7zXZ" 00, zstd 28 b5 2f fd); a tar starts with a 512-byte header whose checksum
+// field holds the sum of the header's bytes. The same test decides whether the body of
+// `docker build -` is a context or a bare Dockerfile (in the CLI and in the daemon) and
+// whether ADD unpacks a file or copies it. No dependencies: the CLI loads it cheaply.
+// Mirrors moby's pkg/archive (DetectCompression, IsArchivePath) and docker/cli's
+// cli/command/image/build (IsArchive), Go's archive/tar header checksum.
+
+/** A compression Docker recognizes in a build context or an ADD source. */
+export type ArchiveCompression = "gzip" | "bzip2" | "xz" | "zstd";
+
+const MAGIC: [ArchiveCompression, number[]][] = [
+  ["gzip", [0x1f, 0x8b]],
+  ["bzip2", [0x42, 0x5a, 0x68]],
+  ["xz", [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]],
+  ["zstd", [0x28, 0xb5, 0x2f, 0xfd]],
+];
+
+/** The size of a tar header block (and the most bytes the detection needs). */
+export const TAR_BLOCK_SIZE = 512;
+
+/** The compression whose magic number `head` starts with, or undefined for none. */
+export function compressionOf(head: Uint8Array): ArchiveCompression | undefined {
+  for (const [name, magic] of MAGIC) {
+    if (magic.length <= head.length && magic.every((byte, index) => head[index] === byte)) {
+      return name;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * True when `block` is a tar header: its checksum field (octal, bytes 148-155) equals the
+ * sum of the block's bytes with that field counted as spaces. This accepts ustar, GNU and
+ * old v7 headers alike, and rejects the all-zero block that ends an archive.
+ */
+export function isTarHeader(block: Uint8Array): boolean {
+  if (block.length < TAR_BLOCK_SIZE) return false;
+  const field = new TextDecoder().decode(block.subarray(148, 156)).replace(/[\0 ]+$/, "").trim();
+  if (!/^[0-7]+$/.test(field)) return false;
+  let sum = 0;
+  for (let index = 0; index < TAR_BLOCK_SIZE; index++) {
+    sum += index >= 148 && index < 156 ? 0x20 : block[index];
+  }
+  return sum === parseInt(field, 8);
+}
+
+/** True when `head` (the first 512 bytes, or all of a shorter stream) is a tar, compressed or not. */
+export function looksLikeArchive(head: Uint8Array): boolean {
+  return compressionOf(head) !== undefined || isTarHeader(head);
+}
