@@ -6,7 +6,7 @@
 import { assertEquals, assertMatch } from "../helpers/assert.ts";
 import { missingOverlay, missingRoot, requirements } from "../helpers/requirements.ts";
 import { type CommandResult, TestDockerd } from "../helpers/dockerd.ts";
-import { missingDocker28, normalize } from "./support.ts";
+import { missingDocker28, normalize, serverHalf } from "./support.ts";
 import { join } from "node:path";
 
 function normalized(result: CommandResult): CommandResult {
@@ -59,8 +59,7 @@ Deno.test({
       await t.step("version and info: the server half", async () => {
         for (const command of [["version"], ["info"]]) {
           const { real, mini } = await both(command);
-          const serverPart = (text: string) => text.slice(text.indexOf("Server:"));
-          assertEquals(serverPart(mini.stdout), serverPart(real.stdout));
+          assertEquals(serverHalf(mini.stdout), serverHalf(real.stdout));
           assertEquals(mini.code, real.code);
         }
       });

@@ -83,6 +83,18 @@ export function missingDocker28(): string | undefined {
     : `the comparisons need the docker 28 CLI (found: ${text.trim() || "nothing"})`;
 }
 
+/**
+ * The server half of `docker info`/`version` output. docker 28 prints the runtimes in Go
+ * map order, which changes from run to run (mini sorts them): that line is compared as a
+ * sorted set of names.
+ */
+export function serverHalf(text: string): string {
+  return text.slice(text.indexOf("Server:")).replace(
+    /^( Runtimes: )(.*)$/m,
+    (_line, label: string, names: string) => label + names.split(" ").sort().join(" "),
+  );
+}
+
 /** mini-docker names itself in messages; docker says "docker". */
 export function normalize(text: string): string {
   return text.replaceAll("mini-docker", "docker");
