@@ -721,12 +721,6 @@ export class NetworkController {
         await this.#teardown(sandbox);
         report.removedSandboxes.push(sandbox.containerId);
       }
-      const namespaces = new Set(this.sandboxes().map((sandbox) => sandbox.namespacePath));
-      for (const path of listNetworkNamespaces(this.namespacesDir)) {
-        if (namespaces.has(path)) continue;
-        deleteNetworkNamespace(path);
-        report.removedNamespaces.push(path);
-      }
       const endpoints = this.sandboxes().flatMap((sandbox) => sandbox.endpoints);
       const wantedVeths = new Set(endpoints.map((endpoint) => endpoint.hostInterfaceName));
       const links = listLinks(this.#host);
@@ -746,8 +740,16 @@ export class NetworkController {
       for (const link of links) {
         if (link.kind !== "veth" || !bridges.has(link.masterIndex ?? -1)) continue;
         if (wantedVeths.has(link.name)) continue;
-        detachEndpoint(this.#host, link.name);
-        report.removedInterfaces.push(link.name);
+        if (detachEndpoint(this.#host, link.name)) report.removedInterfaces.push(link.name);
+      }
+      // Namespaces after veths: the kernel destroys a namespace (and the veth ends inside
+      // it, with their host peers) in the background, so deleting the namespaces first
+      // would leave the veth sweep racing the kernel.
+      const namespaces = new Set(this.sandboxes().map((sandbox) => sandbox.namespacePath));
+      for (const path of listNetworkNamespaces(this.namespacesDir)) {
+        if (namespaces.has(path)) continue;
+        deleteNetworkNamespace(path);
+        report.removedNamespaces.push(path);
       }
       const endpointIds = new Set(endpoints.map((endpoint) => endpoint.id));
       report.releasedAddresses = await this.ipam.releaseWhere((owner) => !endpointIds.has(owner));
