@@ -78,7 +78,7 @@ export function mountOne(description: Mount, target: string): void {
  * thread ever sees the change; the only lasting effect is that this thread's later
  * chdir() calls stay its own (mini code uses absolute paths throughout).
  */
-function mountFromDirectory(
+export function mountFromDirectory(
   directory: string,
   source: string,
   target: string,

@@ -108,7 +108,8 @@ Deno.test(
         "web",
         "sh",
         "-c",
-        'trap "exit 143" TERM; while true; do sleep 1; done',
+        // One long sleep (a loop of short ones has moments with none for the exec to count).
+        'trap "exit 143" TERM; sleep 1000 & wait',
       ]);
       assertEquals(started.code, 0, started.stderr);
       assertEquals(started.stdout, "");

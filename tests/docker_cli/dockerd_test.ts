@@ -80,13 +80,15 @@ Deno.test({
       });
 
       await t.step("a detached container: ps, logs, exec, port, inspect, stop, rm", async () => {
+        // Below the kernel's ephemeral range (32768+), random: another suite may be running.
+        const hostPort = 20000 + Math.floor(Math.random() * 10000);
         const started = await daemon.miniDocker([
           "run",
           "-d",
           "--name",
           "md1",
           "-p",
-          "127.0.0.1:18080:80",
+          `127.0.0.1:${hostPort}:80`,
           "-e",
           "GREETING=hi",
           "busybox",

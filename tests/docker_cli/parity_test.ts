@@ -297,7 +297,8 @@ const cases: ParityCase[] = [
           "busybox",
           "sh",
           "-c",
-          "echo started; trap 'echo got-usr1; exit 42' USR1; while true; do sleep 0.1; done",
+          // The trap before the echo: USR1 is sent as soon as "started" shows.
+          "trap 'echo got-usr1; exit 42' USR1; echo started; while true; do sleep 0.1; done",
         ]),
         "run",
       );

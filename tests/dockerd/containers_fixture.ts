@@ -39,16 +39,19 @@ export async function startDaemon(options: TestDockerdOptions = {}): Promise<Tes
   return daemon;
 }
 
-/** Polls `check` until it returns true (or throws after `attempts` × 100 ms, saying what was awaited). */
+/** Polls `check` until it returns true (or throws after `limitMs`, saying what was awaited). */
 export async function eventually(
   what: string,
   check: () => boolean | Promise<boolean>,
-  attempts = 100,
+  limitMs = 60_000,
 ) {
-  for (let attempt = 0; attempt < attempts; attempt++) {
+  // A hang guard, not a speed check: each check may run a CLI, slow on a loaded machine.
+  const deadline = Date.now() + limitMs;
+  while (Date.now() < deadline) {
     if (await check()) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+  if (await check()) return;
   throw new Error(`gave up waiting for: ${what}`);
 }
 

@@ -95,7 +95,7 @@ Deno.test({ name: "docker run: attached, piped, detached, --rm, options", ignore
           assertStringIncludes(ps.stdout, id);
           assertStringIncludes(ps.stdout, "det");
           let logs = "";
-          for (let attempt = 0; attempt < 50 && !logs.includes("ready"); attempt++) {
+          for (let attempt = 0; attempt < 600 && !logs.includes("ready"); attempt++) {
             logs = (await cli(daemon, ["logs", "det"])).stdout;
             if (!logs.includes("ready")) await new Promise((resolve) => setTimeout(resolve, 100));
           }

@@ -72,7 +72,7 @@ async function pageThrough(
     try {
       return (await fetchLoopback(hostPort)).trim();
     } catch (error) {
-      if (attempt >= 50) throw error;
+      if (attempt >= 600) throw error; // a minute: a hang guard, not a speed check
       await new Promise((resolve) => setTimeout(resolve, 100)); // httpd not up yet
     }
   }

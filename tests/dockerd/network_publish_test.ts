@@ -75,7 +75,7 @@ Deno.test({
       // Safety: the proxy will connect to `address`; it must be behind our bridge.
       assertOurBridgeRoutes(setup.bridgeName, setup.bridgeSubnet, address);
       let body = "";
-      for (let attempt = 0; attempt < 50 && body === ""; attempt++) {
+      for (let attempt = 0; attempt < 600 && body === ""; attempt++) {
         try {
           body = await fetchLoopback(published.hostPort);
         } catch {
@@ -131,7 +131,7 @@ Deno.test({
       // Safety: the proxy will connect to `address`; it must be behind our bridge.
       assertOurBridgeRoutes(setup.bridgeName, setup.bridgeSubnet, address);
       let body = "";
-      for (let attempt = 0; attempt < 50 && body === ""; attempt++) {
+      for (let attempt = 0; attempt < 600 && body === ""; attempt++) {
         try {
           body = await fetchLoopback(Number(match[1])); // 0.0.0.0 includes loopback
         } catch {
@@ -176,7 +176,7 @@ Deno.test({
       ])).stdout.trim();
       assertOurBridgeRoutes(setup.bridgeName, setup.bridgeSubnet, address);
       let body = "";
-      for (let attempt = 0; attempt < 50 && body === ""; attempt++) {
+      for (let attempt = 0; attempt < 600 && body === ""; attempt++) {
         try {
           body = await fetchLoopback(hostPort);
         } catch {

@@ -32,7 +32,7 @@ async function ok(result: Promise<{ code: number; stdout: string; stderr: string
 
 async function fetchEventually(port: number): Promise<string> {
   let lastError: unknown;
-  for (let attempt = 0; attempt < 50; attempt++) {
+  for (let attempt = 0; attempt < 600; attempt++) {
     try {
       return await fetchLoopback(port);
     } catch (error) {

@@ -170,7 +170,7 @@ Deno.test({
       assertEquals(ping.code, 0, ping.stdout + ping.stderr);
       assertStringIncludes(ping.stdout, `${serverAddress}`);
       let page = "";
-      for (let attempt = 0; attempt < 50 && page === ""; attempt++) {
+      for (let attempt = 0; attempt < 600 && page === ""; attempt++) {
         const wget = await daemon.docker([
           "exec",
           "client",

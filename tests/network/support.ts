@@ -107,11 +107,11 @@ export async function assertNothingLeft(tag: string, directories: string[] = [])
   if (leftovers.length > 0) throw new Error(`left behind: ${leftovers.join(", ")}`);
 }
 
-/** Waits until `check` is true (polling), or throws with `what` after `limitMs`. */
+/** Waits until `check` is true (polling), or throws with `what` after `limitMs` (a hang guard). */
 export async function waitFor(
   what: string,
   check: () => boolean | Promise<boolean>,
-  limitMs = 10_000,
+  limitMs = 60_000,
 ): Promise<void> {
   const deadline = Date.now() + limitMs;
   while (!await check()) {

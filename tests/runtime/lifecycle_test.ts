@@ -34,10 +34,11 @@ Deno.test(
   { name: "run: output and exit status pass through, nothing is left", ignore },
   async () => {
     const fixture = await RuntimeFixture.create();
+    const cgroupName = `/mini-runc-test-run-exit-${crypto.randomUUID()}`; // another suite may run
     try {
       const bundle = await fixture.bundle("b", (spec) => {
         spec.process!.args = ["sh", "-c", "echo hi; echo oops >&2; exit 3"];
-        spec.linux!.cgroupsPath = "/mini-runc-test-run-exit";
+        spec.linux!.cgroupsPath = cgroupName;
       });
       const pidFile = `${fixture.base}/run.pid`;
       const result = await fixture.run(["run", "--bundle", bundle, "--pid-file", pidFile, "r1"]);
@@ -48,7 +49,7 @@ Deno.test(
       const record = {
         id: "r1",
         initPid: pid,
-        cgroup: { paths: await cgroupPathsFor("/mini-runc-test-run-exit") },
+        cgroup: { paths: await cgroupPathsFor(cgroupName) },
       };
       assertEquals(leftovers(fixture.root, record, fixture.base), []);
       assertEquals((await fixture.run(["list", "--quiet"])).stdout, "");

@@ -159,10 +159,14 @@ export function leftovers(root: string, record: ContainerTraces, bundleOrBase: s
   return found;
 }
 
-/** Polls `condition` every 20 ms for up to `timeoutMs` (state changes are asynchronous). */
+/**
+ * Polls `condition` every 20 ms for up to `timeoutMs` (state changes are asynchronous).
+ * The limit is a guard against hanging, not a speed check: one poll may start a Deno
+ * process, which takes seconds on a loaded machine.
+ */
 export async function eventually(
   condition: () => boolean | Promise<boolean>,
-  timeoutMs = 10000,
+  timeoutMs = 60_000,
 ): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

@@ -8,7 +8,7 @@ import { ApiError } from "../../lib/api/errors.ts";
 import { generateSpec, withProcessArgs } from "../../lib/oci_spec/options.ts";
 import { DEFAULT_RUNTIME_NAME } from "../../lib/containers/types.ts";
 import type { Envelope } from "../../lib/events/types.ts";
-import { uniqueNamespace } from "./support.ts";
+import { uniqueNamespace, waitUntil } from "./support.ts";
 import { MetadataDb } from "../../lib/metadata/db.ts";
 import { NamespaceStore } from "../../lib/metadata/namespaces.ts";
 import { containersGcSource, ContainerStore } from "../../lib/containers/mod.ts";
@@ -95,7 +95,7 @@ Deno.test("containers: create, get, list with filters, label, delete, with event
     const missing = await assertRejects(() => client.containers.get("web"), ApiError);
     assertEquals(missing.code, "not_found");
     // Every change announced, nothing for the refused ones.
-    while (events.length < 5) await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitUntil("five container events", () => events.length >= 5);
     assertEquals(events.map((envelope) => envelope.topic), [
       "/containers/create",
       "/containers/create",

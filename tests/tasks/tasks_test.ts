@@ -21,6 +21,7 @@ import {
   procStat,
   shimPidOf,
   uniqueNamespace,
+  waitUntil,
 } from "./support.ts";
 
 const ignore = needsContainers("task tests");
@@ -92,12 +93,13 @@ Deno.test(
       assertEquals(refused.code, "failed_precondition");
       assertEquals((await client.tasks.delete("app")).exitStatus, 137);
       assert(processGone(pid), "the container's init is gone");
-      while (!processGone(shimPid)) await new Promise((resolve) => setTimeout(resolve, 20));
+      await waitUntil("the shim exited", () => processGone(shimPid));
       assertEquals(await client.tasks.list(), []);
       assertEquals(leftovers(daemon, namespace, "app"), []);
-      while (!events.some((envelope) => envelope.topic === "/tasks/delete")) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await waitUntil(
+        "/tasks/delete was published",
+        () => events.some((envelope) => envelope.topic === "/tasks/delete"),
+      );
       const topics = events.map((envelope) => envelope.topic);
       for (
         const topic of [

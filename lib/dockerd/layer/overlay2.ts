@@ -16,6 +16,7 @@
 
 import { join } from "node:path";
 import { mount, unmount, UnmountFlags } from "../../linux/mount.ts";
+import { mountFromDirectory } from "../../mount/mount.ts";
 import { isMountPoint, readMountInfo } from "../../linux/mountinfo.ts";
 import { currentTrace } from "../../trace/active.ts";
 import { generateShortId, LINK_DIR, MAX_LOWER_DEPTH } from "./short_id.ts";
@@ -207,7 +208,9 @@ export class Overlay2Driver {
       if (relative.length >= PAGE_SIZE - 1) {
         throw new Error(`cannot mount layer ${id}: even the short lowerdir list is too long`);
       }
-      mountFromDirectory(this.home, relative, join(id, MERGED));
+      // Relative paths resolve in the overlay2 home; the working directory changes for this
+      // thread only (see lib/mount/mount.ts), never for the daemon's other threads.
+      mountFromDirectory(this.home, "overlay", join(id, MERGED), "overlay", 0, relative);
     }
     this.#mountCounts.set(id, 1);
     return merged;
@@ -255,19 +258,6 @@ export class Overlay2Driver {
   /** Bytes of the files in the layer's diff dir (hard links counted once), as DiffSize. */
   async diffSize(id: string): Promise<number> {
     return await directorySize(this.diffDir(id));
-  }
-}
-
-/** Mounts overlay with relative option paths, from inside `directory` (moby's mountFrom). */
-function mountFromDirectory(directory: string, data: string, target: string): void {
-  // mount(2) is one synchronous FFI call: no other JavaScript runs while the working
-  // directory is changed, and the daemon itself uses absolute paths everywhere.
-  const previous = Deno.cwd();
-  Deno.chdir(directory);
-  try {
-    mount("overlay", target, "overlay", 0, data);
-  } finally {
-    Deno.chdir(previous);
   }
 }
 
