@@ -64,13 +64,20 @@ class ChapterEnvironment {
     const bin = join(work, ".bin");
     await Deno.mkdir(bin);
     for (const [name, file] of Object.entries(PROGRAMS)) {
-      const wrapper = join(bin, name);
+      // The script is written under another name and installed by `install(1)`: this
+      // process never holds the executable open for writing, so a child another test
+      // thread forks meanwhile cannot make running it fail with ETXTBSY.
+      const draft = join(work, `${name}.draft`);
       await Deno.writeTextFile(
-        wrapper,
+        draft,
         `#!/bin/sh\nexec "${Deno.execPath()}" run --allow-all --quiet --no-prompt ` +
           `"${join(REPO_ROOT, "cmd", file)}" "$@"\n`,
       );
-      await Deno.chmod(wrapper, 0o755);
+      const installed = await new Deno.Command("install", {
+        args: ["-m", "755", draft, join(bin, name)],
+      }).output();
+      if (!installed.success) throw new Error(`install of the ${name} wrapper failed`);
+      await Deno.remove(draft);
     }
     await Deno.copyFile(await busyboxArchive(), join(work, "busybox.tar"));
     return new ChapterEnvironment(work, bin);
