@@ -10,33 +10,17 @@ import type { Transform } from "node:stream";
 import zlib from "node:zlib";
 import type { Compression } from "./types.ts";
 import { invalidArgument } from "../api/errors.ts";
-
-const magic: Record<Exclude<Compression, "none">, number[]> = {
-  gzip: [0x1f, 0x8b],
-  zstd: [0x28, 0xb5, 0x2f, 0xfd],
-};
-// Formats Docker once accepted that OCI layers do not use; named so the error is clear.
-const unsupportedMagic: Record<string, number[]> = {
-  bzip2: [0x42, 0x5a, 0x68],
-  xz: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00],
-};
-
-function startsWith(bytes: Uint8Array, prefix: number[]): boolean {
-  return prefix.length <= bytes.length && prefix.every((byte, index) => bytes[index] === byte);
-}
+import { compressionOf } from "./magic.ts";
 
 /** The compression of a blob, judged from its first bytes (at least 6 when available). */
 export function detectCompression(head: Uint8Array): Compression {
-  if (startsWith(head, magic.gzip)) return "gzip";
-  if (startsWith(head, magic.zstd)) return "zstd";
-  for (const [name, prefix] of Object.entries(unsupportedMagic)) {
-    if (startsWith(head, prefix)) {
-      throw invalidArgument(
-        `layer is ${name}-compressed; only gzip, zstd and plain tar are supported`,
-      );
-    }
-  }
-  return "none";
+  const found = compressionOf(head);
+  if (found === undefined) return "none";
+  if (found === "gzip" || found === "zstd") return found;
+  // Formats Docker once accepted that OCI layers do not use; named so the error is clear.
+  throw invalidArgument(
+    `layer is ${found}-compressed; only gzip, zstd and plain tar are supported`,
+  );
 }
 
 // Larger output chunks than zlib's 16 KiB default mean fewer callbacks per megabyte.

@@ -5,4 +5,5 @@
 export * from "./types.ts";
 export { applyLayer } from "./apply.ts";
 export { detectCompression } from "./compression.ts";
+export { type ArchiveCompression, compressionOf } from "./magic.ts";
 export { diffLayer, writeDiff, writeDiffToFile } from "./diff.ts";

@@ -4,31 +4,17 @@
 // field holds the sum of the header's bytes. The same test decides whether the body of
 // `docker build -` is a context or a bare Dockerfile (in the CLI and in the daemon) and
 // whether ADD unpacks a file or copies it. No dependencies: the CLI loads it cheaply.
+// The magic numbers themselves are in lib/archive/magic.ts.
 // Mirrors moby's pkg/archive (DetectCompression, IsArchivePath) and docker/cli's
 // cli/command/image/build (IsArchive), Go's archive/tar header checksum.
 
-/** A compression Docker recognizes in a build context or an ADD source. */
-export type ArchiveCompression = "gzip" | "bzip2" | "xz" | "zstd";
+import { compressionOf } from "../archive/magic.ts";
 
-const MAGIC: [ArchiveCompression, number[]][] = [
-  ["gzip", [0x1f, 0x8b]],
-  ["bzip2", [0x42, 0x5a, 0x68]],
-  ["xz", [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]],
-  ["zstd", [0x28, 0xb5, 0x2f, 0xfd]],
-];
+/** Re-exported for the builder and the CLI: the one magic-number table is lib/archive's. */
+export { type ArchiveCompression, compressionOf } from "../archive/magic.ts";
 
 /** The size of a tar header block (and the most bytes the detection needs). */
 export const TAR_BLOCK_SIZE = 512;
-
-/** The compression whose magic number `head` starts with, or undefined for none. */
-export function compressionOf(head: Uint8Array): ArchiveCompression | undefined {
-  for (const [name, magic] of MAGIC) {
-    if (magic.length <= head.length && magic.every((byte, index) => head[index] === byte)) {
-      return name;
-    }
-  }
-  return undefined;
-}
 
 /**
  * True when `block` is a tar header: its checksum field (octal, bytes 148-155) equals the

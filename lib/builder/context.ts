@@ -157,17 +157,10 @@ async function applyDockerignore(root: string): Promise<string[]> {
           continue;
         }
         await walk(path, relativePath);
-        if (excluded) {
-          // Kept only for the exceptions inside it; an empty ignored directory goes.
-          let empty = true;
-          for await (const _ of Deno.readDir(path)) {
-            empty = false;
-            break;
-          }
-          if (empty) {
-            await Deno.remove(path);
-            removed.push(relativePath);
-          }
+        // Kept only for the exceptions inside it; an empty ignored directory goes.
+        if (excluded && await isEmptyDirectory(path)) {
+          await Deno.remove(path);
+          removed.push(relativePath);
         }
       } else if (excluded) {
         await Deno.remove(path);
@@ -177,4 +170,9 @@ async function applyDockerignore(root: string): Promise<string[]> {
   }
   await walk(root, "");
   return removed;
+}
+
+async function isEmptyDirectory(path: string): Promise<boolean> {
+  for await (const _ of Deno.readDir(path)) return false;
+  return true;
 }

@@ -1,8 +1,8 @@
-// mini's image builder: Docker's legacy builder (`DOCKER_BUILDKIT=0 docker build`).
-// A Dockerfile becomes one image per instruction: RUN steps run in real containers
-// whose upper dir becomes the layer, COPY/ADD write into a fresh layer, everything else
-// only changes the config (an `empty_layer` history entry). Each step's image is kept
-// as the local parent of the next, and that parent link is the cache.
+// What this teaches: mini's image builder is Docker's legacy builder (`DOCKER_BUILDKIT=0
+// docker build`). A Dockerfile becomes one image per instruction: RUN steps run in real
+// containers whose upper dir becomes the layer, COPY/ADD write into a fresh layer,
+// everything else only changes the config (an `empty_layer` history entry). Each step's
+// image is kept as the local parent of the next, and that parent link is the cache.
 // Mirrors moby's builder/dockerfile (builder.go, dispatchers.go, internals.go, imageprobe.go).
 //
 // The HTTP face is `POST /build` in lib/dockerd/routes/build.ts:

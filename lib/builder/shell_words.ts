@@ -70,13 +70,11 @@ class Lexer {
         const expansion = this.dollar();
         if (splitOnSpace && expansion.unquoted) {
           // An unquoted expansion splits into words, as in sh.
-          const parts = expansion.value.split(/\s+/);
-          for (let index = 0; index < parts.length; index++) {
-            if (index > 0) {
-              if (current !== "" || inWord) words.push(current);
-              current = "";
-            }
-            current += parts[index];
+          const [first, ...rest] = expansion.value.split(/\s+/);
+          current += first;
+          for (const part of rest) {
+            words.push(current);
+            current = part;
           }
         } else {
           current += expansion.value;

@@ -12,6 +12,7 @@
 
 import { createHash } from "node:crypto";
 import { join, posix } from "node:path";
+import { resolveInRoot } from "../runtime/init/secure_join.ts";
 
 /** One source file or directory, resolved on disk. */
 export interface ResolvedSource {
@@ -35,12 +36,15 @@ export class ForbiddenPathError extends Error {
 }
 
 /**
- * Resolves `path` inside `root`: `..` stops at the root, symlinks are followed inside
- * it. With `strict` (the build context), any step that would leave the root throws;
- * without (another image's rootfs) absolute symlinks restart at the root as they
- * would inside a container.
+ * Resolves `path` inside `root`, symlinks followed. With `strict` (the build context)
+ * any step that would leave the root throws; without (another image's rootfs) the path
+ * is resolved as inside a container, by the same secure join runc's mounts use.
  */
 function resolveInside(root: string, path: string, strict: boolean): string[] {
+  if (!strict) {
+    const inside = posix.relative(root, resolveInRoot(root, path));
+    return inside === "" ? [] : inside.split("/");
+  }
   let pending = path.split("/").filter((part) => part !== "" && part !== ".");
   const resolved: string[] = [];
   let symlinks = 0;
@@ -48,8 +52,7 @@ function resolveInside(root: string, path: string, strict: boolean): string[] {
     const part = pending.shift()!;
     if (part === "..") {
       if (resolved.length === 0) {
-        if (strict) throw new ForbiddenPathError(path, "it climbs above the context with ..");
-        continue;
+        throw new ForbiddenPathError(path, "it climbs above the context with ..");
       }
       resolved.pop();
       continue;
@@ -65,31 +68,26 @@ function resolveInside(root: string, path: string, strict: boolean): string[] {
     }
     if (++symlinks > MAX_SYMLINKS) throw new Error(`${path}: too many levels of symbolic links`);
     const target = Deno.readLinkSync(candidate);
-    if (target.startsWith("/")) {
-      if (strict) {
-        throw new ForbiddenPathError(
-          path,
-          `${[...resolved, part].join("/")} is a symlink to ${target}`,
-        );
-      }
-      resolved.length = 0;
-    } else if (strict) {
-      // A relative target must stay inside too.
-      let depth = resolved.length;
-      for (const piece of target.split("/")) {
-        if (piece === "..") depth--;
-        else if (piece !== "" && piece !== ".") depth++;
-        if (depth < 0) {
-          throw new ForbiddenPathError(
-            path,
-            `${[...resolved, part].join("/")} is a symlink to ${target}`,
-          );
-        }
-      }
+    // Absolute, or relative but climbing above the root: either way it points out.
+    if (target.startsWith("/") || climbsAbove(resolved.length, target)) {
+      throw new ForbiddenPathError(
+        path,
+        `${[...resolved, part].join("/")} is a symlink to ${target}`,
+      );
     }
     pending = [...target.split("/").filter((piece) => piece !== "" && piece !== "."), ...pending];
   }
   return resolved;
+}
+
+/** True when relative `target`, followed from `depth` levels below the root, goes above it. */
+function climbsAbove(depth: number, target: string): boolean {
+  for (const piece of target.split("/")) {
+    if (piece === "..") depth--;
+    else if (piece !== "" && piece !== ".") depth++;
+    if (depth < 0) return true;
+  }
+  return false;
 }
 
 /** True when the path has glob characters (`*`, `?`, `[`). */

@@ -180,6 +180,10 @@ export class Daemon {
         containerdAddress,
         log,
       );
+      // The image and network services log their own events (tag, untag, connect...), so
+      // every caller is heard by `docker events`, the builder and container starts too.
+      images.useEvents(daemon.events);
+      networks.useEvents(daemon.events);
       for (const module of options.modules) module.register(router, daemon);
       for (const module of options.modules) {
         if (module.start) {

@@ -4,7 +4,8 @@
 // spawns the init (early_init.ts, shared with the shim's entry point), and loads the
 // rest of the runtime while the init boots. The init waits for its configuration on the
 // sync socket, so starting it early changes nothing else.
-// (runc needs no such trick: Go starts fast.)
+// (runc needs no such trick: Go starts fast.) Mirrors, loosely, runc's main.go entry:
+// parse the global flags and the command, then hand over; here the hand-over comes first.
 
 import { parseCommandLine } from "./cli_flags.ts";
 import { prelaunchForBundle } from "./early_init.ts";

@@ -15,21 +15,10 @@
 // `cmd/containerd-shim-runc-v2/task/service.go` (processExits).
 
 import { Prctl, prctl } from "../linux/capabilities.ts";
+import { syscall } from "../linux/libc.ts";
 import { sharedExitWatcher } from "./exit_watcher.ts";
 
-const waitSymbols = {
-  waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
-} as const satisfies Deno.ForeignLibraryInterface;
-
-let library: Deno.DynamicLibrary<typeof waitSymbols> | undefined;
-
-/** The C library's waitpid, bound on first use (not on the shim's start-up path). */
-function libc(): Deno.DynamicLibrary<typeof waitSymbols> {
-  library ??= Deno.dlopen("libc.so.6", waitSymbols);
-  return library;
-}
-
-/** waitpid(2) option: return at once (0) when the child has not changed state. */
+/** wait4(2) option: return at once (0) when the child has not changed state. */
 const WNOHANG = 1;
 
 /** Makes this process the reaper of its orphaned descendants (the container inits). */
@@ -56,7 +45,7 @@ export async function waitForChild(pid: number): Promise<number> {
   const status = new Int32Array(1);
   while (true) {
     await waitForProcessExit(pid);
-    const result = libc().symbols.waitpid(pid, status, WNOHANG);
+    const result = syscall("wait4", pid, status, WNOHANG, null); // waitpid(pid, …, WNOHANG)
     if (result === pid) return exitStatusFromWaitStatus(status[0]);
     if (result === 0) {
       // Ended but not waitable yet (its threads are still being torn down): look again.

@@ -5,6 +5,7 @@
 // (lib/shim/runtime_in_process.ts); its steps are then shown as a process of their own,
 // "mini-runc (in-process)", one level below the shim, so the picture stays the same.
 // The runtime's init is one more process: it gets the trace one level deeper again.
+// Mirrors runc's `--debug`/`--log` logging (main.go, libcontainer/logs), made readable.
 
 // mini-runc's own flag parser, so `--trace` is found exactly where mini-runc would
 // accept it (a global flag before the command), never inside the container's arguments.

@@ -153,12 +153,3 @@ export function stderrTraceStart(): number {
   Deno.env.set(TRACE_START_VARIABLE, String(performance.timeOrigin));
   return performance.timeOrigin;
 }
-
-/** Collects records in memory (tests). */
-export class MemorySink implements TraceSink {
-  readonly records: TraceRecord[] = [];
-
-  write(record: TraceRecord): void {
-    this.records.push(record);
-  }
-}

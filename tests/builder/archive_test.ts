@@ -1,7 +1,10 @@
-// ADD unpacks a local tar in every compression Docker knows (gzip, bzip2, xz, zstd; xz
-// and bzip2 through the host's programs), copies a compressed file that is not a tar as
-// it is, and the build context itself may be an xz or bzip2 tar. One detection function
-// (archive_head.ts) tells archives from other files for the CLI, the context and ADD.
+// What this teaches: ADD unpacks a local tar in every compression Docker knows (gzip,
+// bzip2, xz, zstd; xz and bzip2 through the host's programs), copies a compressed file
+// that is not a tar as it is, and the build context itself may be an xz or bzip2 tar. One
+// detection function (archive_head.ts) tells archives from other files for the CLI, the
+// context and ADD.
+// Mirrors moby's pkg/archive compression detection tests and integration-cli's
+// docker_cli_build_test.go (TestBuildAddTar*).
 
 import { join } from "node:path";
 import { assert, assertEquals, assertRejects, assertThrows } from "../helpers/assert.ts";

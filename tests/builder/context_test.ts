@@ -1,7 +1,8 @@
-// Unit tests of the build context: unpacking a (possibly hostile) tar, .dockerignore,
-// resolving COPY sources without ever leaving the context (`..`, absolute paths,
-// symlinks pointing out), globs, the content hash the cache uses (mtime excluded), and
-// Docker's COPY destination rules.
+// What this teaches: unit tests of the build context: unpacking a (possibly hostile) tar,
+// .dockerignore, resolving COPY sources without ever leaving the context (`..`, absolute
+// paths, symlinks pointing out), globs, the content hash the cache uses (mtime excluded),
+// and Docker's COPY destination rules.
+// Mirrors moby's builder/remotecontext tests and builder/dockerfile/copy_test.go.
 
 import { join } from "node:path";
 import {
@@ -15,56 +16,12 @@ import { missingRoot, requirements } from "../helpers/requirements.ts";
 import { extractContext } from "../../lib/builder/context.ts";
 import { ForbiddenPathError, resolveSources, sourcesHash } from "../../lib/builder/sources.ts";
 import { copySources } from "../../lib/builder/copy.ts";
-import { tarOf, writeContext } from "./support.ts";
-import { TarWriter } from "../../lib/archive/tar_writer.ts";
+import { tarOf, tarOfEntries, writeContext } from "./support.ts";
 
 const ignore = requirements("build context", missingRoot());
 
 function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
   return ReadableStream.from([bytes]);
-}
-
-async function hostileTar(entries: { name: string; body?: string; linkname?: string }[]) {
-  const writer = new TarWriter();
-  const collected = (async () => {
-    const chunks: Uint8Array[] = [];
-    for await (const chunk of writer.output) chunks.push(chunk);
-    return chunks;
-  })();
-  for (const entry of entries) {
-    const body = new TextEncoder().encode(entry.body ?? "");
-    if (entry.linkname !== undefined) {
-      await writer.add({
-        name: entry.name,
-        type: "symlink",
-        linkname: entry.linkname,
-        mode: 0o777,
-        uid: 0,
-        gid: 0,
-        mtimeSeconds: 0,
-      });
-    } else {
-      await writer.add({
-        name: entry.name,
-        type: "file",
-        size: body.length,
-        mode: 0o644,
-        uid: 0,
-        gid: 0,
-        mtimeSeconds: 0,
-      }, body);
-    }
-  }
-  writer.finalize();
-  const chunks = await collected;
-  const total = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
 }
 
 Deno.test({
@@ -108,7 +65,7 @@ Deno.test({
     const scratch = await Deno.makeTempDir();
     const outside = join(scratch, "..", `escaped-${crypto.randomUUID()}`);
     try {
-      const escaping = await hostileTar([
+      const escaping = await tarOfEntries([
         { name: "Dockerfile", body: "FROM busybox\n" },
         { name: `../${outside.split("/").pop()}`, body: "pwned" },
       ]);
@@ -121,12 +78,12 @@ Deno.test({
         !(await Deno.lstat(outside).then(() => true, () => false)),
         "nothing was written outside",
       );
-      const throughLink = await hostileTar([
+      const throughLink = await tarOfEntries([
         { name: "link", linkname: "/tmp" },
         { name: `link/escaped-${crypto.randomUUID()}`, body: "pwned" },
       ]);
       await assertRejects(() => extractContext(streamOf(throughLink), scratch, "Dockerfile"));
-      const noDockerfile = await hostileTar([{ name: "a.txt", body: "a" }]);
+      const noDockerfile = await tarOfEntries([{ name: "a.txt", body: "a" }]);
       await assertRejects(
         () => extractContext(streamOf(noDockerfile), scratch, "Dockerfile"),
         Error,

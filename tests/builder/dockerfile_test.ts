@@ -1,7 +1,8 @@
-// Unit tests of the Dockerfile side of the builder: parsing (continuations, the escape
-// directive, comments, JSON vs shell form, heredocs, stages), the errors with their
-// line numbers, variable expansion, the Go-formatted history texts and the query
-// string of POST /build. No daemon needed.
+// What this teaches: unit tests of the Dockerfile side of the builder: parsing
+// (continuations, the escape directive, comments, JSON vs shell form, heredocs, stages),
+// the errors with their line numbers, variable expansion, the Go-formatted history texts
+// and the query string of POST /build. No daemon needed.
+// Mirrors BuildKit's frontend/dockerfile/parser/parser_test.go and shell/lex_test.go.
 
 import { assert, assertEquals, assertStringIncludes, assertThrows } from "../helpers/assert.ts";
 import { parseDockerfile } from "../../lib/builder/dockerfile.ts";

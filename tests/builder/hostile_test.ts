@@ -1,14 +1,21 @@
-// Hostile and broken build contexts never read outside the context and never take the
-// daemon down: a symlink pointing out of the context, `..`, an absolute source, a tar
-// entry climbing out, a corrupt compressed body, bad Dockerfile syntax (the error
-// names the line), and a file far bigger than what the daemon should hold in memory
+// What this teaches: hostile and broken build contexts never read outside the context and
+// never take the daemon down: a symlink pointing out of the context, `..`, an absolute
+// source, a tar entry climbing out, a corrupt compressed body, bad Dockerfile syntax (the
+// error names the line), and a file far bigger than what the daemon should hold in memory
 // (streamed through: the daemon's peak RSS grows by much less than the file).
+// Mirrors moby's integration/build/build_test.go and pkg/archive's breakout tests.
 
 import { join } from "node:path";
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
 import type { TestDockerd } from "../helpers/dockerd.ts";
-import { TarWriter } from "../../lib/archive/tar_writer.ts";
-import { build, builderRequirements, buildOk, startDaemon, writeContext } from "./support.ts";
+import {
+  build,
+  builderRequirements,
+  buildOk,
+  startDaemon,
+  tarOfEntries,
+  writeContext,
+} from "./support.ts";
 
 const ignore = builderRequirements("hostile build contexts");
 
@@ -23,31 +30,6 @@ async function peakRss(daemon: TestDockerd): Promise<number> {
   const status = await Deno.readTextFile(`/proc/${pid}/status`);
   const match = /VmHWM:\s+(\d+) kB/.exec(status);
   return Number(match?.[1] ?? 0) * 1024;
-}
-
-async function tarWithEntry(name: string): Promise<Uint8Array> {
-  const writer = new TarWriter();
-  const collected = (async () => {
-    const chunks: Uint8Array[] = [];
-    for await (const chunk of writer.output) chunks.push(chunk);
-    return chunks;
-  })();
-  const dockerfile = new TextEncoder().encode("FROM busybox\n");
-  const base = { mode: 0o644, uid: 0, gid: 0, mtimeSeconds: 0 };
-  await writer.add(
-    { ...base, name: "Dockerfile", type: "file", size: dockerfile.length },
-    dockerfile,
-  );
-  await writer.add({ ...base, name, type: "file", size: 5 }, new TextEncoder().encode("pwned"));
-  writer.finalize();
-  const chunks = await collected;
-  const bytes = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return bytes;
 }
 
 Deno.test({
@@ -107,7 +89,13 @@ Deno.test({
       assertStringIncludes(kept.log, "/etc/passwd\n");
 
       const outsideName = `mini-build-escape-${crypto.randomUUID()}`;
-      const escaping = await build(daemon, await tarWithEntry(`../../../../tmp/${outsideName}`));
+      const escaping = await build(
+        daemon,
+        await tarOfEntries([
+          { name: "Dockerfile", body: "FROM busybox\n" },
+          { name: `../../../../tmp/${outsideName}`, body: "pwned" },
+        ]),
+      );
       assertStringIncludes(escaping.error ?? "", "cannot read the build context");
       assert(!(await Deno.lstat(`/tmp/${outsideName}`).then(() => true, () => false)));
 

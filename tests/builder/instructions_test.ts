@@ -1,8 +1,10 @@
-// Every Dockerfile instruction and build option against a real mini-dockerd: what each
-// does to the image config, the exact `created_by` lines `docker history` shows, the
-// files each layer holds (checked by running the result), build args and their `|N`
-// prefix, ONBUILD triggers, --label, and the intermediate containers (removed after a
-// successful step, kept after a failed RUN unless forcerm).
+// What this teaches: every Dockerfile instruction and build option against a real
+// mini-dockerd: what each does to the image config, the exact `created_by` lines `docker
+// history` shows, the files each layer holds (checked by running the result), build args
+// and their `|N` prefix, ONBUILD triggers, --label, and the intermediate containers
+// (removed after a successful step, kept after a failed RUN unless forcerm).
+// Mirrors moby's builder/dockerfile/dispatchers_test.go and integration-cli's
+// docker_cli_build_test.go.
 
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
@@ -12,6 +14,7 @@ import {
   build,
   builderRequirements,
   buildOk,
+  daemonBuildTest,
   historyOf,
   inspectImage,
   startDaemon,
@@ -221,54 +224,46 @@ Deno.test({
   },
 });
 
-Deno.test({
-  name: "builder: multi-stage, --target, COPY --from a stage, an index and an image; scratch",
+daemonBuildTest(
+  "builder: multi-stage, --target, COPY --from a stage, an index and an image; scratch",
   ignore,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    const daemon = await startDaemon();
-    const context = await writeContext({
-      "Dockerfile": [
-        "FROM busybox AS build",
-        "RUN echo built > /artifact.txt",
-        "FROM busybox AS other",
-        "RUN echo other > /other.txt",
-        "FROM scratch",
-        "COPY --from=build /artifact.txt /artifact.txt",
-        "COPY --from=0 /artifact.txt /again.txt",
-        "COPY --from=busybox /bin/busybox /busybox",
-        'ENTRYPOINT ["/busybox"]',
-      ].join("\n"),
-    });
-    try {
-      const full = await buildOk(daemon, context, { t: "multi" });
-      assertStringIncludes(full.log, "Step 1/9 : FROM busybox AS build\n");
-      assertStringIncludes(full.log, "Step 5/9 : FROM scratch\nStep 6/9 : COPY --from=build");
-      assertEquals(
-        await exec(daemon, "multi", "/busybox", "cat", "/artifact.txt", "/again.txt"),
-        "built\nbuilt\n",
-      );
-      const history = await historyOf(daemon, "multi");
-      assertEquals(history.length, 4, "a scratch stage holds only its own steps");
-      assert(history.every((row) => row.Id.startsWith("sha256:")), "all steps are local");
-      const inspect = await inspectImage(daemon, "multi");
-      assertEquals((inspect.RootFS as { Layers: string[] }).Layers.length, 3);
-
-      const target = await buildOk(daemon, context, { t: "only-build", target: "build" });
-      assertStringIncludes(
-        target.log,
-        "Step 2/2 : RUN echo built > /artifact.txt\n ---> Using cache\n",
-      );
-      assert(!target.log.includes("other"), "stages after the target are not built");
-      const missing = await build(daemon, context, { target: "nope" });
-      assertStringIncludes(missing.error ?? "", "failed to reach build target nope in Dockerfile");
-    } finally {
-      await Deno.remove(context, { recursive: true });
-      await daemon.cleanup();
-    }
+  {
+    "Dockerfile": [
+      "FROM busybox AS build",
+      "RUN echo built > /artifact.txt",
+      "FROM busybox AS other",
+      "RUN echo other > /other.txt",
+      "FROM scratch",
+      "COPY --from=build /artifact.txt /artifact.txt",
+      "COPY --from=0 /artifact.txt /again.txt",
+      "COPY --from=busybox /bin/busybox /busybox",
+      'ENTRYPOINT ["/busybox"]',
+    ].join("\n"),
   },
-});
+  async (daemon, context) => {
+    const full = await buildOk(daemon, context, { t: "multi" });
+    assertStringIncludes(full.log, "Step 1/9 : FROM busybox AS build\n");
+    assertStringIncludes(full.log, "Step 5/9 : FROM scratch\nStep 6/9 : COPY --from=build");
+    assertEquals(
+      await exec(daemon, "multi", "/busybox", "cat", "/artifact.txt", "/again.txt"),
+      "built\nbuilt\n",
+    );
+    const history = await historyOf(daemon, "multi");
+    assertEquals(history.length, 4, "a scratch stage holds only its own steps");
+    assert(history.every((row) => row.Id.startsWith("sha256:")), "all steps are local");
+    const inspect = await inspectImage(daemon, "multi");
+    assertEquals((inspect.RootFS as { Layers: string[] }).Layers.length, 3);
+
+    const target = await buildOk(daemon, context, { t: "only-build", target: "build" });
+    assertStringIncludes(
+      target.log,
+      "Step 2/2 : RUN echo built > /artifact.txt\n ---> Using cache\n",
+    );
+    assert(!target.log.includes("other"), "stages after the target are not built");
+    const missing = await build(daemon, context, { target: "nope" });
+    assertStringIncludes(missing.error ?? "", "failed to reach build target nope in Dockerfile");
+  },
+);
 
 Deno.test({
   name: "builder: a failing RUN gives its exit code and keeps its container unless forcerm",

@@ -1,10 +1,11 @@
-// A FROM image that is not in mini-dockerd's store is pulled from its registry, as Docker's
-// legacy builder does, with the `docker pull` progress lines in the build output; `pull=1`
-// pulls even an image that is here. Against Debian's docker-registry on 127.0.0.1 holding
-// busybox that one mini-dockerd pushed, built on a second, fresh daemon root (which also
-// gets Docker Hub names from that registry as its registry-mirrors entry). A missing
-// image or an unreachable registry ends the build with dockerd's error, and the daemon
-// keeps serving.
+// What this teaches: a FROM image that is not in mini-dockerd's store is pulled from its
+// registry, as Docker's legacy builder does, with the `docker pull` progress lines in the
+// build output; `pull=1` pulls even an image that is here. Against Debian's
+// docker-registry on 127.0.0.1 holding busybox that one mini-dockerd pushed, built on a
+// second, fresh daemon root (which also gets Docker Hub names from that registry as its
+// registry-mirrors entry). A missing image or an unreachable registry ends the build with
+// dockerd's error, and the daemon keeps serving.
+// Mirrors the FROM-pull tests of moby's integration-cli/docker_cli_build_test.go.
 
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
 import { requirements } from "../helpers/requirements.ts";

@@ -1,7 +1,8 @@
-// Reproducible builds: the same context built on two fresh mini-dockerd roots with
-// SOURCE_DATE_EPOCH as a build arg gives byte-identical layers (equal diffIDs are
-// equal tar bytes) and the same image ID; without it the IDs differ (the configs carry
+// What this teaches: reproducible builds: the same context built on two fresh mini-dockerd
+// roots with SOURCE_DATE_EPOCH as a build arg gives byte-identical layers (equal diffIDs
+// are equal tar bytes) and the same image ID; without it the IDs differ (the configs carry
 // the build time and the intermediate container IDs), which shows the test can fail.
+// Mirrors BuildKit's SOURCE_DATE_EPOCH tests (frontend/dockerfile/dockerfile_test.go).
 
 import { assertEquals, assertNotEquals } from "../helpers/assert.ts";
 import {

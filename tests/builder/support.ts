@@ -2,11 +2,13 @@
 // does: a build context is a directory packed as a tar and POSTed to /build with the
 // options in the query string; the answer is NDJSON whose `stream` lines are the
 // build log and whose last `errorDetail` (if any) is the failure.
+// Mirrors moby's testutil/fakecontext and integration/internal/build helpers.
 
 import { join } from "node:path";
 import { missingOverlay, missingRoot, missingTool, requirements } from "../helpers/requirements.ts";
 import { type CommandResult, run, TestDockerd } from "../helpers/dockerd.ts";
 import { assertEquals } from "../helpers/assert.ts";
+import { TarWriter } from "../../lib/archive/tar_writer.ts";
 
 /** `ignore` for tests that need a daemon that runs containers. */
 export function builderRequirements(name: string): boolean {
@@ -50,6 +52,54 @@ export async function tarOf(dir: string): Promise<Uint8Array> {
   }).output();
   if (!output.success) throw new Error(new TextDecoder().decode(output.stderr));
   return output.stdout;
+}
+
+/** One entry of a hand-made tar: a file with `body`, or a symlink to `linkname`. */
+export interface TarEntrySpec {
+  name: string;
+  body?: string;
+  linkname?: string;
+}
+
+/**
+ * A tar written entry by entry, for contexts no directory can hold (names such as
+ * `../../x` or a symlink climbing out), as a hostile client would send them.
+ */
+export async function tarOfEntries(entries: TarEntrySpec[]): Promise<Uint8Array> {
+  const writer = new TarWriter();
+  // Read while writing: the writer waits for its output to be consumed.
+  const collected = (async () => {
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of writer.output) chunks.push(chunk);
+    return chunks;
+  })();
+  const owner = { uid: 0, gid: 0, mtimeSeconds: 0 };
+  for (const entry of entries) {
+    if (entry.linkname !== undefined) {
+      await writer.add({
+        ...owner,
+        name: entry.name,
+        type: "symlink",
+        linkname: entry.linkname,
+        mode: 0o777,
+      });
+    } else {
+      const body = new TextEncoder().encode(entry.body ?? "");
+      await writer.add(
+        { ...owner, name: entry.name, type: "file", size: body.length, mode: 0o644 },
+        body,
+      );
+    }
+  }
+  writer.finalize();
+  const chunks = await collected;
+  const bytes = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return bytes;
 }
 
 /** One parsed build answer. */
@@ -179,3 +229,35 @@ export async function startDaemon(base?: string): Promise<TestDockerd> {
 }
 
 export { missingTool };
+
+/**
+ * One test against a fresh mini-dockerd and a context written from `files`; both are
+ * removed afterwards, whatever the body does. Daemon tests leave forked children behind
+ * for a moment, hence the relaxed sanitizers.
+ */
+export function daemonBuildTest(
+  name: string,
+  ignore: boolean,
+  files: ContextFiles,
+  body: (daemon: TestDockerd, context: string) => Promise<void>,
+): void {
+  Deno.test({
+    name,
+    ignore,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    async fn() {
+      const daemon = await startDaemon();
+      try {
+        const context = await writeContext(files);
+        try {
+          await body(daemon, context);
+        } finally {
+          await Deno.remove(context, { recursive: true });
+        }
+      } finally {
+        await daemon.cleanup();
+      }
+    },
+  });
+}

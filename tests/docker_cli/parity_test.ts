@@ -45,6 +45,11 @@ function ok(result: CommandResult, what: string): string {
   return result.stdout;
 }
 
+/** `run -d --name NAME ARGS...` through the client's CLI, which must succeed. */
+async function runDetached(client: ParityClient, name: string, args: string[]): Promise<void> {
+  ok(await client.cli(["run", "-d", "--name", name, ...args]), "run");
+}
+
 async function pidOf(client: ParityClient, name: string): Promise<number> {
   const pid = Number(ok(await client.cli(["inspect", "-f", "{{.State.Pid}}", name]), "inspect"));
   assert(pid > 0, `${name} has no pid`);
@@ -158,22 +163,15 @@ const cases: ParityCase[] = [
     name: "run -m 64m --pids-limit 7: the limits are in the container's cgroup",
     async run(client) {
       const name = `limited-${client.tag}`;
-      ok(
-        await client.cli([
-          "run",
-          "-d",
-          "--name",
-          name,
-          "-m",
-          "64m",
-          "--pids-limit",
-          "7",
-          "busybox",
-          "sleep",
-          "300",
-        ]),
-        "run",
-      );
+      await runDetached(client, name, [
+        "-m",
+        "64m",
+        "--pids-limit",
+        "7",
+        "busybox",
+        "sleep",
+        "300",
+      ]);
       const pid = await pidOf(client, name);
       assertEquals(memoryLimit(pid), 64 * 1024 * 1024);
       assertEquals(pidsLimit(pid), 7);
@@ -263,19 +261,12 @@ const cases: ParityCase[] = [
         )
       );
       const ticker = `ticker-${client.tag}`;
-      ok(
-        await client.cli([
-          "run",
-          "-d",
-          "--name",
-          ticker,
-          "busybox",
-          "sh",
-          "-c",
-          "for i in 1 2 3; do echo tick$i; sleep 0.3; done; echo bye >&2",
-        ]),
-        "run",
-      );
+      await runDetached(client, ticker, [
+        "busybox",
+        "sh",
+        "-c",
+        "for i in 1 2 3; do echo tick$i; sleep 0.3; done; echo bye >&2",
+      ]);
       const follow = await client.cli(["logs", "-f", ticker]);
       assertEquals([follow.code, follow.stdout, follow.stderr], [
         0,
@@ -288,20 +279,13 @@ const cases: ParityCase[] = [
     name: "stop, start, restart, kill -s, wait: names echoed, statuses kept",
     async run(client) {
       const name = `life-${client.tag}`;
-      ok(
-        await client.cli([
-          "run",
-          "-d",
-          "--name",
-          name,
-          "busybox",
-          "sh",
-          "-c",
-          // The trap before the echo: USR1 is sent as soon as "started" shows.
-          "trap 'echo got-usr1; exit 42' USR1; echo started; while true; do sleep 0.1; done",
-        ]),
-        "run",
-      );
+      await runDetached(client, name, [
+        "busybox",
+        "sh",
+        "-c",
+        // The trap before the echo: USR1 is sent as soon as "started" shows.
+        "trap 'echo got-usr1; exit 42' USR1; echo started; while true; do sleep 0.1; done",
+      ]);
       await logsContain(client, name, "started");
       assertEquals(ok(await client.cli(["kill", "-s", "USR1", name]), "kill"), `${name}\n`);
       assertEquals(ok(await client.cli(["wait", name]), "wait"), "42\n");

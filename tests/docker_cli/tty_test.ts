@@ -8,55 +8,9 @@ import { assertEquals } from "../helpers/assert.ts";
 import { missingTool, requirements } from "../helpers/requirements.ts";
 import { join } from "node:path";
 import { missingDocker28, startTwins } from "./support.ts";
+import { terminalSession, type TerminalStep } from "./parity_support.ts";
 
 const repoRoot = new URL("../../", import.meta.url).pathname;
-
-interface Step {
-  waitFor: string;
-  send: string;
-}
-
-function shellQuote(word: string): string {
-  return `'${word.replaceAll("'", `'\\''`)}'`;
-}
-
-/** Runs a command on a pseudo terminal (util-linux `script`), typing after each prompt. */
-async function ttySession(
-  command: string[],
-  env: Record<string, string>,
-  steps: Step[],
-): Promise<{ output: string; code: number }> {
-  const child = new Deno.Command("script", {
-    args: ["-qec", command.map(shellQuote).join(" "), "/dev/null"],
-    env,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  const reader = child.stdout.getReader();
-  const decoder = new TextDecoder();
-  let output = "";
-  let seen = 0;
-  for (const step of steps) {
-    while (!output.slice(seen).includes(step.waitFor)) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      output += decoder.decode(value, { stream: true });
-    }
-    seen = output.indexOf(step.waitFor, seen) + step.waitFor.length;
-    await writer.write(new TextEncoder().encode(step.send));
-  }
-  while (true) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    output += decoder.decode(value, { stream: true });
-  }
-  await writer.close().catch(() => {});
-  const status = await child.status;
-  await child.stderr.cancel();
-  return { output, code: status.code };
-}
 
 const miniDocker = [
   Deno.execPath(),
@@ -90,13 +44,13 @@ Deno.test({
             { waitFor: "/ # ", send: "echo inexec\r" },
             { waitFor: "inexec\r\n/ # ", send: "exit 7\r" },
           ]],
-        ] as [string, string[], Step[]][]
+        ] as [string, string[], TerminalStep[]][]
       ) {
         await t.step(label, async () => {
           const realFrom = twins.real.requests.length;
           const miniFrom = twins.mini.requests.length;
-          const real = await ttySession(["docker", ...args], realEnv, steps);
-          const mini = await ttySession([...miniDocker, ...args], miniEnv, steps);
+          const real = await terminalSession(["docker", ...args], realEnv, steps);
+          const mini = await terminalSession([...miniDocker, ...args], miniEnv, steps);
           assertEquals(mini, real);
           assertEquals(mini.code, label === "run -it" ? 5 : 7);
           // Raw mode: exactly one carriage return per line break.

@@ -234,3 +234,58 @@ export async function fetchLoopback(port: number, path = "/"): Promise<string> {
 export function httpdScript(text: string): string {
   return `mkdir -p /www && echo ${text} > /www/index.html && exec httpd -f -p 80 -h /www`;
 }
+
+/**
+ * Fetches `path` from 127.0.0.1:`port` until the container's server answers (it may
+ * still be starting): every 100 ms for up to a minute, a hang guard rather than a speed
+ * check. Throws the last error when it never answers.
+ */
+export async function fetchLoopbackWhenUp(port: number, path = "/"): Promise<string> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 600; attempt++) {
+    try {
+      return await fetchLoopback(port, path);
+    } catch (error) {
+      lastError = error;
+      await new Promise((resolve) => setTimeout(resolve, 100)); // server not up yet
+    }
+  }
+  throw lastError;
+}
+
+/** The stdout of a CLI run that must succeed (exit 0; its stderr names why not). */
+export async function expectSuccess(
+  result: Promise<{ code: number; stdout: string; stderr: string }>,
+): Promise<string> {
+  const { code, stdout, stderr } = await result;
+  if (code !== 0) throw new Error(`exit ${code}: ${stderr}`);
+  return stdout;
+}
+
+/** The container's address on its (single) network, from `docker inspect`. */
+export async function ipOf(daemon: TestDockerd, name: string): Promise<string> {
+  return (await expectSuccess(daemon.docker([
+    "inspect",
+    "-f",
+    "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+    name,
+  ]))).trim();
+}
+
+/** `docker network create` of a bridge network on `subnet` whose host bridge is `bridgeName`. */
+export async function createBridgeNetwork(
+  daemon: TestDockerd,
+  name: string,
+  subnet: Subnet,
+  bridgeName: string,
+): Promise<void> {
+  await expectSuccess(daemon.docker([
+    "network",
+    "create",
+    "--subnet",
+    formatSubnet(subnet),
+    "-o",
+    `com.docker.network.bridge.name=${bridgeName}`,
+    name,
+  ]));
+}

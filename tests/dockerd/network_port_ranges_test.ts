@@ -13,7 +13,8 @@ import { isHostPortFree } from "../../lib/network/portmapper/host_ports.ts";
 import { containerTestIgnored } from "./containers_fixture.ts";
 import {
   assertOurBridgeRoutes,
-  fetchLoopback,
+  fetchLoopbackWhenUp,
+  ipOf,
   networkSetup,
   type NetworkTestSetup,
   parsePortOutput,
@@ -64,18 +65,10 @@ async function pageThrough(
   name: string,
   hostPort: number,
 ): Promise<string> {
-  const address = (await daemon.docker(["inspect", "-f", "{{.NetworkSettings.IPAddress}}", name]))
-    .stdout.trim();
+  const address = await ipOf(daemon, name);
   // Safety: the proxy will connect to `address`; it must be behind our bridge.
   assertOurBridgeRoutes(setup.bridgeName, setup.bridgeSubnet, address);
-  for (let attempt = 0;; attempt++) {
-    try {
-      return (await fetchLoopback(hostPort)).trim();
-    } catch (error) {
-      if (attempt >= 600) throw error; // a minute: a hang guard, not a speed check
-      await new Promise((resolve) => setTimeout(resolve, 100)); // httpd not up yet
-    }
-  }
+  return (await fetchLoopbackWhenUp(hostPort)).trim();
 }
 
 Deno.test({

@@ -13,8 +13,9 @@ import { hostAddress } from "../network/support.ts";
 import { containerTestIgnored } from "./containers_fixture.ts";
 import {
   assertOurBridgeRoutes,
-  fetchLoopback,
+  fetchLoopbackWhenUp,
   httpdScript,
+  ipOf,
   networkSetup,
   parsePortOutput,
   proxiesInto,
@@ -74,14 +75,7 @@ Deno.test({
 
       // Safety: the proxy will connect to `address`; it must be behind our bridge.
       assertOurBridgeRoutes(setup.bridgeName, setup.bridgeSubnet, address);
-      let body = "";
-      for (let attempt = 0; attempt < 600 && body === ""; attempt++) {
-        try {
-          body = await fetchLoopback(published.hostPort);
-        } catch {
-          await new Promise((resolve) => setTimeout(resolve, 100)); // httpd not up yet
-        }
-      }
+      const body = await fetchLoopbackWhenUp(published.hostPort);
       assertEquals(body.trim(), "hello-from-mini");
 
       const stop = await daemon.docker(["stop", "-t", "1", "web"]);
@@ -130,14 +124,7 @@ Deno.test({
       ).IPAddress as string;
       // Safety: the proxy will connect to `address`; it must be behind our bridge.
       assertOurBridgeRoutes(setup.bridgeName, setup.bridgeSubnet, address);
-      let body = "";
-      for (let attempt = 0; attempt < 600 && body === ""; attempt++) {
-        try {
-          body = await fetchLoopback(Number(match[1])); // 0.0.0.0 includes loopback
-        } catch {
-          await new Promise((resolve) => setTimeout(resolve, 100)); // httpd not up yet
-        }
-      }
+      const body = await fetchLoopbackWhenUp(Number(match[1])); // 0.0.0.0 includes loopback
       assertEquals(body.trim(), "on-every-address");
       assertEquals((await daemon.docker(["rm", "-f", "web"])).code, 0);
     });
@@ -168,21 +155,9 @@ Deno.test({
       assertEquals(run.code, 0, run.stderr);
       const port = await daemon.docker(["port", "fixed", "80/tcp"]);
       assertEquals(port.stdout.trim(), `127.0.0.1:${hostPort}`);
-      const address = (await daemon.docker([
-        "inspect",
-        "-f",
-        "{{.NetworkSettings.IPAddress}}",
-        "fixed",
-      ])).stdout.trim();
+      const address = await ipOf(daemon, "fixed");
       assertOurBridgeRoutes(setup.bridgeName, setup.bridgeSubnet, address);
-      let body = "";
-      for (let attempt = 0; attempt < 600 && body === ""; attempt++) {
-        try {
-          body = await fetchLoopback(hostPort);
-        } catch {
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-      }
+      const body = await fetchLoopbackWhenUp(hostPort);
       assertEquals(body.trim(), "fixed-port");
 
       // The same host port again: the start fails and leaves nothing behind.

@@ -6,13 +6,16 @@
 // The IPAM under load: 20 parallel `docker run`s get 20 distinct addresses.
 
 import { assert, assertEquals, assertNotEquals } from "../helpers/assert.ts";
-import { formatSubnet, parseIPv4, subnetContains } from "../../lib/network/ipv4.ts";
+import { parseIPv4, subnetContains } from "../../lib/network/ipv4.ts";
 import { containerTestIgnored, eventually } from "./containers_fixture.ts";
 import {
   anotherSubnet,
   assertOurBridgeRoutes,
-  fetchLoopback,
+  createBridgeNetwork,
+  expectSuccess,
+  fetchLoopbackWhenUp,
   httpdScript,
+  ipOf,
   namespacesOf,
   networkSetup,
   parsePortOutput,
@@ -20,37 +23,8 @@ import {
   vethsOn,
   withNetworkDaemon,
 } from "./network_fixture.ts";
-import type { TestDockerd } from "../helpers/dockerd.ts";
 
 const ignore = containerTestIgnored("network recovery", "ip");
-
-async function ok(result: Promise<{ code: number; stdout: string; stderr: string }>) {
-  const { code, stdout, stderr } = await result;
-  assertEquals(code, 0, `exit ${code}: ${stderr}`);
-  return stdout;
-}
-
-async function fetchEventually(port: number): Promise<string> {
-  let lastError: unknown;
-  for (let attempt = 0; attempt < 600; attempt++) {
-    try {
-      return await fetchLoopback(port);
-    } catch (error) {
-      lastError = error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-  throw lastError;
-}
-
-async function ipOf(daemon: TestDockerd, name: string): Promise<string> {
-  return (await ok(daemon.docker([
-    "inspect",
-    "-f",
-    "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
-    name,
-  ]))).trim();
-}
 
 Deno.test({
   name: "kill -9 of the daemon, restart: no veth, namespace or proxy left behind",
@@ -60,16 +34,8 @@ Deno.test({
     await withNetworkDaemon(setup, async (daemon) => {
       const subnet = anotherSubnet(setup);
       const userBridge = `${setup.tag}u`;
-      await ok(daemon.docker([
-        "network",
-        "create",
-        "--subnet",
-        formatSubnet(subnet),
-        "-o",
-        `com.docker.network.bridge.name=${userBridge}`,
-        "crashnet",
-      ]));
-      await ok(
+      await createBridgeNetwork(daemon, "crashnet", subnet, userBridge);
+      await expectSuccess(
         daemon.docker([
           "run",
           "-d",
@@ -83,7 +49,7 @@ Deno.test({
           "300",
         ]),
       );
-      await ok(daemon.docker([
+      await expectSuccess(daemon.docker([
         "run",
         "-d",
         "--network",
@@ -115,11 +81,11 @@ Deno.test({
       await eventually("no proxies", () => proxiesInto([setup.bridgeSubnet, subnet]).length === 0);
 
       // The networks themselves survive the restart and work again.
-      await ok(daemon.docker(["start", "web", "app"]));
+      await expectSuccess(daemon.docker(["start", "web", "app"]));
       assertEquals(vethsOn(setup.bridgeName).length, 1);
       assertEquals(vethsOn(userBridge).length, 1);
-      await ok(daemon.docker(["rm", "-f", "web", "app"]));
-      await ok(daemon.docker(["network", "rm", "crashnet"]));
+      await expectSuccess(daemon.docker(["rm", "-f", "web", "app"]));
+      await expectSuccess(daemon.docker(["network", "rm", "crashnet"]));
     });
   },
 });
@@ -130,7 +96,7 @@ Deno.test({
   async fn() {
     const setup = networkSetup({ "live-restore": true });
     await withNetworkDaemon(setup, async (daemon) => {
-      await ok(daemon.docker([
+      await expectSuccess(daemon.docker([
         "run",
         "-d",
         "-P",
@@ -144,25 +110,34 @@ Deno.test({
         httpdScript("still-here"),
       ]));
       const address = await ipOf(daemon, "kept");
-      const port = parsePortOutput(await ok(daemon.docker(["port", "kept"]))).get("80/tcp")!;
+      const port = parsePortOutput(await expectSuccess(daemon.docker(["port", "kept"]))).get(
+        "80/tcp",
+      )!;
       assertOurBridgeRoutes(setup.bridgeName, setup.bridgeSubnet, address);
-      assertEquals((await fetchEventually(port.hostPort)).trim(), "still-here");
+      assertEquals((await fetchLoopbackWhenUp(port.hostPort)).trim(), "still-here");
       const namespaces = namespacesOf(daemon);
 
       await daemon.kill("SIGKILL");
       await daemon.restart();
 
-      assertEquals((await ok(daemon.docker(["ps", "--format", "{{.Names}}"]))).trim(), "kept");
+      assertEquals(
+        (await expectSuccess(daemon.docker(["ps", "--format", "{{.Names}}"]))).trim(),
+        "kept",
+      );
       assertEquals(await ipOf(daemon, "kept"), address);
-      const after = parsePortOutput(await ok(daemon.docker(["port", "kept"]))).get("80/tcp")!;
+      const after = parsePortOutput(await expectSuccess(daemon.docker(["port", "kept"]))).get(
+        "80/tcp",
+      )!;
       assertEquals(after.hostPort, port.hostPort);
       assertEquals(namespacesOf(daemon), namespaces);
       assertEquals(vethsOn(setup.bridgeName).length, 1);
       assertOurBridgeRoutes(setup.bridgeName, setup.bridgeSubnet, address);
-      assertEquals((await fetchEventually(port.hostPort)).trim(), "still-here");
+      assertEquals((await fetchLoopbackWhenUp(port.hostPort)).trim(), "still-here");
 
       // The IPAM book survived too: a new container gets another address.
-      await ok(daemon.docker(["run", "-d", "--name", "newcomer", "busybox", "sleep", "300"]));
+      await expectSuccess(
+        daemon.docker(["run", "-d", "--name", "newcomer", "busybox", "sleep", "300"]),
+      );
       const newcomer = await ipOf(daemon, "newcomer");
       assertNotEquals(newcomer, address);
       assert(subnetContains(setup.bridgeSubnet, parseIPv4(newcomer)));
@@ -189,7 +164,7 @@ Deno.test({
         assert(subnetContains(setup.bridgeSubnet, parseIPv4(address)), address);
       }
       assertEquals(vethsOn(setup.bridgeName).length, 20);
-      await ok(daemon.docker(["rm", "-f", ...names]));
+      await expectSuccess(daemon.docker(["rm", "-f", ...names]));
       const book = JSON.parse(
         await Deno.readTextFile(`${daemon.paths.dataRoot}/network/ipam.json`),
       ) as { pools: Record<string, { allocations: Record<string, string> }> };

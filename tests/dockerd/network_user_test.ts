@@ -12,6 +12,8 @@ import { containerTestIgnored } from "./containers_fixture.ts";
 import {
   anotherSubnet,
   assertOurBridgeRoutes,
+  createBridgeNetwork,
+  expectSuccess,
   httpdScript,
   linkExists,
   networkSetup,
@@ -22,14 +24,8 @@ import type { TestDockerd } from "../helpers/dockerd.ts";
 
 const ignore = containerTestIgnored("user-defined networks", "ip");
 
-async function ok(result: Promise<{ code: number; stdout: string; stderr: string }>) {
-  const { code, stdout, stderr } = await result;
-  assertEquals(code, 0, `exit ${code}: ${stderr}`);
-  return stdout;
-}
-
 async function addressOf(daemon: TestDockerd, container: string, network: string) {
-  return (await ok(daemon.docker([
+  return (await expectSuccess(daemon.docker([
     "inspect",
     "-f",
     `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`,
@@ -44,7 +40,7 @@ Deno.test({
     const setup = networkSetup();
     await withNetworkDaemon(setup, async (daemon) => {
       const subnet = anotherSubnet(setup);
-      const id = (await ok(daemon.docker([
+      const id = (await expectSuccess(daemon.docker([
         "network",
         "create",
         "--subnet",
@@ -56,7 +52,9 @@ Deno.test({
         `${setup.tag}-net`,
       ]))).trim();
       assertEquals(id.length, 64);
-      const ls = await ok(daemon.docker(["network", "ls", "--format", "{{.Name}} {{.Driver}}"]));
+      const ls = await expectSuccess(
+        daemon.docker(["network", "ls", "--format", "{{.Name}} {{.Driver}}"]),
+      );
       assertEquals(
         ls.trim().split("\n").sort(),
         [
@@ -66,10 +64,12 @@ Deno.test({
           `${setup.tag}-net bridge`,
         ].sort(),
       );
-      const custom = await ok(daemon.docker(["network", "ls", "-q", "--filter", "type=custom"]));
+      const custom = await expectSuccess(
+        daemon.docker(["network", "ls", "-q", "--filter", "type=custom"]),
+      );
       assertEquals(custom.trim(), id.slice(0, 12));
       const inspected = JSON.parse(
-        await ok(daemon.docker(["network", "inspect", `${setup.tag}-net`])),
+        await expectSuccess(daemon.docker(["network", "inspect", `${setup.tag}-net`])),
       );
       assertEquals(inspected[0].Id, id);
       assertEquals(inspected[0].IPAM.Config, [{
@@ -81,10 +81,11 @@ Deno.test({
       assert(linkExists(bridgeName), `${bridgeName} was not created`);
 
       // The same through mini-docker, with a subnet from default-address-pools.
-      const second = (await ok(daemon.miniDocker(["network", "create", `${setup.tag}-two`])))
-        .trim();
+      const second =
+        (await expectSuccess(daemon.miniDocker(["network", "create", `${setup.tag}-two`])))
+          .trim();
       const secondInspect = JSON.parse(
-        await ok(daemon.miniDocker(["network", "inspect", `${setup.tag}-two`])),
+        await expectSuccess(daemon.miniDocker(["network", "inspect", `${setup.tag}-two`])),
       );
       assertEquals(secondInspect[0].Id, second);
       assertStringIncludes(
@@ -98,10 +99,10 @@ Deno.test({
       assertNotEquals(builtin.code, 0);
       assertStringIncludes(builtin.stderr, "pre-defined network");
 
-      await ok(daemon.docker(["network", "rm", `${setup.tag}-net`]));
-      await ok(daemon.miniDocker(["network", "rm", `${setup.tag}-two`]));
+      await expectSuccess(daemon.docker(["network", "rm", `${setup.tag}-net`]));
+      await expectSuccess(daemon.miniDocker(["network", "rm", `${setup.tag}-two`]));
       assert(!linkExists(bridgeName), `${bridgeName} is still there after network rm`);
-      const after = await ok(daemon.docker(["network", "ls", "--format", "{{.Name}}"]));
+      const after = await expectSuccess(daemon.docker(["network", "ls", "--format", "{{.Name}}"]));
       assertEquals(after.trim().split("\n").sort(), ["bridge", "host", "none"]);
       const gone = await daemon.docker(["network", "inspect", `${setup.tag}-net`]);
       assertNotEquals(gone.code, 0);
@@ -118,16 +119,8 @@ Deno.test({
       const subnet = anotherSubnet(setup);
       const network = `${setup.tag}-app`;
       const userBridge = `${setup.tag}u`;
-      await ok(daemon.docker([
-        "network",
-        "create",
-        "--subnet",
-        formatSubnet(subnet),
-        "-o",
-        `com.docker.network.bridge.name=${userBridge}`,
-        network,
-      ]));
-      await ok(daemon.docker([
+      await createBridgeNetwork(daemon, network, subnet, userBridge);
+      await expectSuccess(daemon.docker([
         "run",
         "-d",
         "--network",
@@ -141,7 +134,7 @@ Deno.test({
         "-c",
         httpdScript("served-by-name"),
       ]));
-      await ok(
+      await expectSuccess(
         daemon.docker([
           "run",
           "-d",
@@ -159,9 +152,13 @@ Deno.test({
       assertNotEquals(serverAddress, clientAddress);
 
       // Names come from the generated /etc/hosts: both directions, the earlier one updated.
-      const clientHosts = await ok(daemon.docker(["exec", "client", "cat", "/etc/hosts"]));
+      const clientHosts = await expectSuccess(
+        daemon.docker(["exec", "client", "cat", "/etc/hosts"]),
+      );
       assertStringIncludes(clientHosts, `${serverAddress}\tserver`);
-      const serverHosts = await ok(daemon.docker(["exec", "server", "cat", "/etc/hosts"]));
+      const serverHosts = await expectSuccess(
+        daemon.docker(["exec", "server", "cat", "/etc/hosts"]),
+      );
       assertStringIncludes(serverHosts, `${clientAddress}\tclient`);
 
       assertOurBridgeRoutes(userBridge, subnet, serverAddress);
@@ -189,7 +186,9 @@ Deno.test({
       assertStringIncludes(byAlias.stdout, serverAddress);
 
       // A third container on the default bridge cannot resolve "server" until connected.
-      await ok(daemon.docker(["run", "-d", "--name", "outsider", "busybox", "sleep", "300"]));
+      await expectSuccess(
+        daemon.docker(["run", "-d", "--name", "outsider", "busybox", "sleep", "300"]),
+      );
       const unknown = await daemon.docker([
         "exec",
         "outsider",
@@ -199,8 +198,8 @@ Deno.test({
         "/etc/hosts",
       ]);
       assertNotEquals(unknown.code, 0);
-      await ok(daemon.docker(["network", "connect", network, "outsider"]));
-      const links = await ok(daemon.docker(["exec", "outsider", "ip", "-o", "link"]));
+      await expectSuccess(daemon.docker(["network", "connect", network, "outsider"]));
+      const links = await expectSuccess(daemon.docker(["exec", "outsider", "ip", "-o", "link"]));
       assertStringIncludes(links, "eth1");
       const outsiderAddress = await addressOf(daemon, "outsider", network);
       assertOurBridgeRoutes(userBridge, subnet, outsiderAddress);
@@ -215,7 +214,9 @@ Deno.test({
         "server",
       ]);
       assertEquals(pingAfterConnect.code, 0, pingAfterConnect.stdout + pingAfterConnect.stderr);
-      const members = JSON.parse(await ok(daemon.docker(["network", "inspect", network])))[0]
+      const members = JSON.parse(
+        await expectSuccess(daemon.docker(["network", "inspect", network])),
+      )[0]
         .Containers as Record<string, { Name: string }>;
       assertEquals(Object.values(members).map((member) => member.Name).sort(), [
         "client",
@@ -224,26 +225,31 @@ Deno.test({
       ]);
       assertEquals(vethsOn(userBridge).length, 3);
 
-      await ok(daemon.docker(["network", "disconnect", network, "outsider"]));
-      const linksAfter = await ok(daemon.docker(["exec", "outsider", "ip", "-o", "link"]));
+      await expectSuccess(daemon.docker(["network", "disconnect", network, "outsider"]));
+      const linksAfter = await expectSuccess(
+        daemon.docker(["exec", "outsider", "ip", "-o", "link"]),
+      );
       assert(!linksAfter.includes("eth1"), linksAfter);
       assertEquals(vethsOn(userBridge).length, 2);
 
       // A stopped container connected to the network gets it at its next start.
-      await ok(daemon.docker(["create", "--name", "late", "busybox", "sleep", "300"]));
-      await ok(daemon.docker(["network", "connect", network, "late"]));
-      await ok(daemon.docker(["start", "late"]));
-      assertStringIncludes(await ok(daemon.docker(["exec", "late", "ip", "-o", "link"])), "eth1");
-      const lateHosts = await ok(daemon.docker(["exec", "late", "cat", "/etc/hosts"]));
+      await expectSuccess(daemon.docker(["create", "--name", "late", "busybox", "sleep", "300"]));
+      await expectSuccess(daemon.docker(["network", "connect", network, "late"]));
+      await expectSuccess(daemon.docker(["start", "late"]));
+      assertStringIncludes(
+        await expectSuccess(daemon.docker(["exec", "late", "ip", "-o", "link"])),
+        "eth1",
+      );
+      const lateHosts = await expectSuccess(daemon.docker(["exec", "late", "cat", "/etc/hosts"]));
       assertStringIncludes(lateHosts, `${serverAddress}\tserver`);
       assertEquals(vethsOn(userBridge).length, 3);
 
       const busy = await daemon.docker(["network", "rm", network]);
       assertNotEquals(busy.code, 0);
       assertStringIncludes(busy.stderr, "active endpoints");
-      await ok(daemon.docker(["rm", "-f", "server", "client", "outsider", "late"]));
+      await expectSuccess(daemon.docker(["rm", "-f", "server", "client", "outsider", "late"]));
       assertEquals(vethsOn(userBridge), []);
-      await ok(daemon.docker(["network", "rm", network]));
+      await expectSuccess(daemon.docker(["network", "rm", network]));
       assert(!linkExists(userBridge));
     });
   },

@@ -5,7 +5,6 @@
 
 import { join } from "node:path";
 import { writeBaseImageArchive } from "../../lib/base_image/mod.ts";
-import { readMountInfo } from "../../lib/linux/mountinfo.ts";
 import { cgroupManagerFor } from "../../lib/runtime/cgroups/mod.ts";
 import { bundleDirectory, bundlePaths } from "../../lib/shim/bundle.ts";
 import { TestContainerd } from "../helpers/containerd.ts";

@@ -328,7 +328,6 @@ async function restartAfterDelay(
   try {
     await wait;
     await startContainerAutomatically(service, container);
-    logContainerEvent(service, container, "start");
     return;
   } catch (error) {
     if (!(error instanceof RestartCanceledError)) {

@@ -30,23 +30,7 @@ import { type DaemonNetworks, engineErrorFrom } from "../network/daemon_networks
 import { badParameter, EngineError } from "../server/errors.ts";
 import type { Container } from "./container.ts";
 import type { ContainerService } from "./service.ts";
-
-/** One entry of NetworkSettings.Networks (moby's network.EndpointSettings). */
-export interface NetworkEndpointView {
-  IPAMConfig: null;
-  Links: null;
-  Aliases: string[] | null;
-  NetworkID: string;
-  EndpointID: string;
-  Gateway: string;
-  IPAddress: string;
-  IPPrefixLen: number;
-  IPv6Gateway: string;
-  GlobalIPv6Address: string;
-  GlobalIPv6PrefixLen: number;
-  MacAddress: string;
-  DriverOpts: null;
-}
+import type { EndpointSettings } from "./types.ts";
 
 /** One published port as NetworkSettings.Ports shows it. */
 export interface PortBindingView {
@@ -378,7 +362,7 @@ function sandboxOf(container: Container, networks: DaemonNetworks): SandboxRecor
 }
 
 /** An endpoint view with nothing attached (a stopped container, host, none). */
-function emptyEndpoint(networkId: string): NetworkEndpointView {
+function emptyEndpoint(networkId: string): EndpointSettings {
   return {
     IPAMConfig: null,
     Links: null,
@@ -400,10 +384,10 @@ function emptyEndpoint(networkId: string): NetworkEndpointView {
 export function networksOf(
   container: Container,
   networks: DaemonNetworks,
-): Record<string, NetworkEndpointView> {
+): Record<string, EndpointSettings> {
   const sandbox = sandboxOf(container, networks);
   if (sandbox && sandbox.endpoints.length > 0) {
-    const views: Record<string, NetworkEndpointView> = {};
+    const views: Record<string, EndpointSettings> = {};
     for (const endpoint of sandbox.endpoints) {
       views[endpoint.networkName] = {
         ...emptyEndpoint(endpoint.networkId),

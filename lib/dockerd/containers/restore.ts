@@ -22,7 +22,6 @@ import { containerStop, DEFAULT_STOP_TIMEOUT, killAndWait } from "./stop.ts";
 import { raceTimeout, TIMED_OUT } from "../../shim/timeouts.ts";
 import { nowTimestamp, timestampMillis } from "./time.ts";
 import { removeContainer } from "./delete.ts";
-import { logContainerEvent } from "./events.ts";
 
 /** Reads every container directory into the store; broken ones are logged and skipped. */
 async function loadContainers(service: ContainerService): Promise<Container[]> {
@@ -185,13 +184,11 @@ export async function restoreContainers(
     if (decision.restart) {
       container.restartManager.cancel(); // the start below is the restart: no delay at boot
       container.resetRestartManager();
-      await startContainerAutomatically(service, container).then(
-        () => logContainerEvent(service, container, "start"),
-        (error) =>
-          service.log.error("failed to start container", {
-            container: container.id,
-            error: describe(error),
-          }),
+      await startContainerAutomatically(service, container).catch((error) =>
+        service.log.error("failed to start container", {
+          container: container.id,
+          error: describe(error),
+        })
       );
     } else if (container.hostConfig.AutoRemove) {
       await removeContainer(service, container, { force: true }).catch(() => {});

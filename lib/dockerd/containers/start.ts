@@ -17,6 +17,7 @@ import { resolveInRoot } from "../../runtime/init/secure_join.ts";
 import { badParameter, conflictError, EngineError } from "../server/errors.ts";
 import type { Container } from "./container.ts";
 import { removeContainer } from "./delete.ts";
+import { logContainerEvent } from "./events.ts";
 import {
   applySandboxToSpec,
   setUpNetworking,
@@ -176,6 +177,9 @@ async function startLocked(service: ContainerService, container: Container): Pro
     container.state.setRunning(pid, true);
     container.hasBeenStartedBefore = true;
     await container.checkpoint();
+    // Here, not in each caller: a user's start, a restart, the restart policy and the
+    // daemon's start-up all log it once, and only when the container did start.
+    logContainerEvent(service, container, "start");
     service.log.debug("container started", { container: id, pid });
   } catch (error) {
     const { exitCode, error: translated } = translateStartError(container.path, error);

@@ -155,11 +155,11 @@ export interface WaitResult {
   Error: { Message: string } | null;
 }
 
-/** The endpoint of one network in NetworkSettings.Networks. */
+/** One entry of NetworkSettings.Networks (moby's network.EndpointSettings). */
 export interface EndpointSettings {
   IPAMConfig: null;
   Links: null;
-  Aliases: null;
+  Aliases: string[] | null;
   NetworkID: string;
   EndpointID: string;
   Gateway: string;

@@ -55,7 +55,7 @@ export class ImageService {
     private readonly containers: ContainerLister,
   ) {}
 
-  /** Sends image events to the daemon's event log from now on (the images module calls this). */
+  /** Sends image events to the daemon's event log from now on (the daemon calls this at start). */
   useEvents(events: EventsService): void {
     this.#events = events;
   }

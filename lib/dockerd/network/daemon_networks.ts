@@ -118,7 +118,7 @@ export class DaemonNetworks {
 
   private constructor(readonly controller: NetworkController) {}
 
-  /** Sends network events to the daemon's event log from now on (the networks module calls this). */
+  /** Sends network events to the daemon's event log from now on (the daemon calls this at start). */
   useEvents(events: EventsService): void {
     this.#events = events;
   }

@@ -18,11 +18,8 @@ import { ProgressWriter } from "../server/progress.ts";
 import type { EngineRouter } from "../server/router.ts";
 import type { EngineModule } from "../types.ts";
 import { containerServiceOf } from "./containers.ts";
+import { describe } from "../containers/service.ts";
 import { registryConfigs } from "../distribution/registry_options.ts";
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /** `POST /build`. */
 export const buildModule: EngineModule = {
@@ -38,7 +35,7 @@ export const buildModule: EngineModule = {
       try {
         options = buildOptionsFromQuery(request.query);
       } catch (error) {
-        throw badParameter(messageOf(error));
+        throw badParameter(describe(error));
       }
       const output = new NdjsonBuildOutput(new ProgressWriter(request.reply), options.quiet);
       try {
@@ -50,13 +47,13 @@ export const buildModule: EngineModule = {
         );
         await output.finish(result.imageId);
       } catch (error) {
-        daemon.log.debug("build failed", { error: messageOf(error) });
+        daemon.log.debug("build failed", { error: describe(error) });
         if (!output.started) {
           if (error instanceof EngineError) throw error;
-          throw badParameter(messageOf(error));
+          throw badParameter(describe(error));
         }
         const code = error instanceof BuildStepError ? error.code : undefined;
-        await output.failWith(messageOf(error), code).catch(() => {});
+        await output.failWith(describe(error), code).catch(() => {});
       }
     });
   },
@@ -74,7 +71,7 @@ export const buildModule: EngineModule = {
         layer: layer.containerId,
       });
       await daemon.layers.removeContainerLayer(layer.containerId).catch((error) =>
-        daemon.log.warn("cannot remove a leftover build layer", { error: messageOf(error) })
+        daemon.log.warn("cannot remove a leftover build layer", { error: describe(error) })
       );
     }
   },

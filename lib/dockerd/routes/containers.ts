@@ -93,7 +93,6 @@ export function registerContainerRoutes(router: EngineRouter, service: Container
       throw badParameter("checkpoints are not supported by mini-dockerd");
     }
     await startContainerByUser(service, container);
-    logContainerEvent(service, container, "start");
   });
 
   router.post("/containers/{id}/stop", async (request) => {

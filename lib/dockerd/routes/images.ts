@@ -27,9 +27,6 @@ export const imagesModule: EngineModule = {
   name: "images",
   register(router: EngineRouter, daemon: Daemon) {
     const images = daemon.images;
-    // tag, untag, delete and prune are logged by the image service itself, so that every
-    // caller (the builder's `-t` too) is heard by `docker events`.
-    images.useEvents(daemon.events);
 
     router.get(
       "/images/json",

@@ -91,9 +91,6 @@ export const networksModule: EngineModule = {
   name: "networks",
   register(router: EngineRouter, daemon: Daemon) {
     const networks = () => daemon.networks;
-    // create/destroy/prune and connect/disconnect are logged by the network layer itself,
-    // so container starts and stops are heard as well.
-    daemon.networks.useEvents(daemon.events);
     router.get("/networks", (request) => filterNetworks(networks().list(), request.filters()));
     router.get("/networks/{id}", (request) => networks().get(request.param("id")));
     router.post("/networks/create", async (request) => {

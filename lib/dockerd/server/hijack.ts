@@ -158,7 +158,7 @@ export class UpgradedConnection {
 }
 
 /** Joins byte chunks into one array. */
-export function concatBytes(chunks: Uint8Array[]): Uint8Array {
+function concatBytes(chunks: Uint8Array[]): Uint8Array {
   const total = chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0);
   const joined = new Uint8Array(total);
   let offset = 0;
